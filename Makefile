@@ -1,0 +1,44 @@
+# Two commands set up a fresh machine: `make demo` and `make test`.
+# Both create the uv virtual environment from requirements.txt (installing uv
+# with pip when it is missing) and find or install jq; both are safe to rerun.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(PYTHON) -m uv
+INSTALLED := $(VENV)/.installed-requirements
+DEMO_DIR ?= demo
+BENCH_EVENTS ?= 2000000
+
+.PHONY: setup demo test bench bench-quick jq
+
+setup: $(INSTALLED) jq
+
+# Reinstalls only when requirements.txt changes; `uv pip sync` makes the
+# environment match the pinned file exactly.
+$(INSTALLED): requirements.txt
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv \
+		|| $(PYTHON) -m pip install --quiet --user uv
+	@[ -x $(PY) ] || $(UV) venv --quiet $(VENV)
+	$(UV) pip sync --quiet --python $(PY) requirements.txt
+	@touch $@
+
+jq:
+	@./scripts/ensure_jq.sh
+
+demo: setup
+	$(PY) samples/generate_sample_logs.py $(DEMO_DIR)/logs
+	$(PY) analyze_ingest.py $(DEMO_DIR)/case.db $(DEMO_DIR)/logs; \
+		status=$$?; [ $$status -le 1 ] || exit $$status
+	$(PY) analyze_hunt.py $(DEMO_DIR)/case.db
+
+test: setup
+	$(PY) -m pytest -q
+
+# Speed and memory against the alternatives (not part of `make test`).
+bench: setup
+	$(PY) bench/run_bench.py $(BENCH_EVENTS)
+
+bench-quick: setup
+	$(PY) bench/run_bench.py 100000

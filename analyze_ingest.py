@@ -1,0 +1,470 @@
+"""Load downloaded CloudTrail logs into a DuckDB case database, adding only what is new.
+
+usage: analyze_ingest.py DATABASE INPUT [INPUT ...]
+
+  DATABASE  case database file; created on first use
+  INPUT     a folder (walked recursively: AWSLogs/<account>/CloudTrail/..., organisation
+            trails, trees synced without the AWSLogs prefix, flat folders), a log file
+            (.json.gz, .json, .jsonl, .ndjson, plain or gzip), or - for NDJSON records
+            on standard input, as parse_flatten.sh writes them
+
+Run it again after new downloads: files already loaded are recognised by path, size and
+modification time (or by content hash when copied or renamed) and not read again, and an
+event already stored is never stored twice.
+
+examples:
+  analyze_ingest.py cases.db logs/
+  ./parse_flatten.sh logs/ | analyze_ingest.py cases.db -
+
+environment:
+  CLOUDTRAIL_MEMORY_LIMIT  DuckDB memory limit, default 2GB (spills to DATABASE.tmp/)
+  CLOUDTRAIL_WORKERS       parser processes, default: number of cores
+  CLOUDTRAIL_MAX_FILE_MB   refuse files that decompress to more than this, default 512
+  CLOUDTRAIL_OUTPUT_DIR    where the analyst log goes, default reports/ beside DATABASE
+
+exit status: 0 every input read, 1 some input failed (named on stderr) or a runtime
+error, 2 bad arguments, 130 interrupted (rerun to finish; nothing is lost or doubled).
+"""
+import collections
+import itertools
+import multiprocessing
+import os
+import sys
+import time
+import uuid
+
+import duckdb
+import numpy as np
+import orjson
+import pyarrow as pa
+
+import casedb
+import common
+import logfiles
+from common import ToolError, UsageError, format_time, md_table, terminal_safe
+
+FILE_ROW_SCHEMA = [
+    ("path", pa.string()), ("size", pa.int64()), ("modified_at", pa.timestamp("us", tz="UTC")),
+    ("mtime_ns", pa.int64()), ("sha256", pa.string()), ("records_read", pa.int64()),
+    ("bad_records", pa.int64()), ("new_events", pa.int64()), ("duplicate_events", pa.int64()),
+    ("status", pa.string()), ("reason", pa.string()), ("ingested_at", pa.timestamp("us", tz="UTC")),
+    ("run_id", pa.string()),
+]
+BATCH_BYTES = 192 * 1024 * 1024      # record text per DuckDB insert: bounds the parent's memory
+TASK_BYTES = 4 * 1024 * 1024         # bytes of files handed to a worker at once
+IN_FLIGHT_BYTES = 32 * 1024 * 1024   # input bytes handed out but not yet stored (about 150 MB of records)
+MAX_PROBLEM_LINES = 20              # stderr lines about bad inputs; the analyst log lists all
+STDIN_CHUNK_BYTES = 16 * 1024 * 1024
+INLINE_BYTES = 8 * 1024 * 1024       # below this much input, parse in this process
+
+
+def main(argv):
+    return common.run_cli(__doc__, argv, ingest)
+
+
+def ingest(argv):
+    if len(argv) < 3:
+        raise UsageError("need a DATABASE and at least one INPUT")
+    db_path, inputs = argv[1], list(dict.fromkeys(argv[2:]))
+    if inputs.count("-") > 1:
+        raise UsageError("standard input (-) can be given only once")
+    run = Run(db_path, argv)
+    # The parser processes are forked before DuckDB starts its threads: forking is cheap
+    # and safe then, and they never touch the database.
+    with ParserPool() as parsers:
+        con = casedb.connect(db_path, create=True)
+        try:
+            casedb.ensure_schema(con)
+            run.execute(con, inputs, parsers)
+        except duckdb.Error as error:
+            raise ToolError(f"{db_path}: database error: {str(error).splitlines()[0]}") from None
+        finally:
+            con.close()
+    return run.exit_code()
+
+
+class Run:
+    """One ingest run: plans which files to read, reads them, stores batches, reports."""
+
+    def __init__(self, db_path, argv):
+        self.db_path = db_path
+        self.argv = argv
+        self.run_id = uuid.uuid4().hex[:12]
+        self.started = common.now_utc()
+        self.clock = time.monotonic()
+        self.counts = collections.Counter()
+        self.problems = []              # (path, status, reason) for stderr and the analyst log
+        self.file_rows = []             # ingested_files rows waiting for the next commit
+        self.seen_hashes = {}
+        self.stdin_total = None
+        self.progress = None
+
+    # ------------------------------------------------------------ plan
+
+    def execute(self, con, inputs, parsers):
+        known = {path: (size, mtime_ns, status) for path, size, mtime_ns, status in con.execute(
+            "select path, size, mtime_ns, status from ingested_files where path <> '<stdin>'").fetchall()}
+        self.seen_hashes = dict(con.execute(
+            "select sha256, min(path) from ingested_files where status in ('loaded', 'partial') "
+            "and sha256 is not null group by sha256").fetchall())
+        to_read = []
+        for item in logfiles.discover([i for i in inputs if i != "-"], self.note_problem):
+            previous = known.get(item.path)
+            unchanged = previous is not None and previous[:2] == (item.size, item.mtime_ns)
+            if item.status:
+                # Named-file skips (digests, other bucket objects) are recorded once.
+                if not (unchanged and previous[2] == item.status):
+                    self.finish_file(logfiles.FileResult(item.path, item.size, item.mtime_ns,
+                                                         status=item.status, reason=item.reason), 0)
+                else:
+                    self.counts["unchanged"] += 1
+            elif unchanged and previous[2] != "failed":
+                self.counts["unchanged"] += 1
+            else:
+                to_read.append(item)
+        self.progress = Progress(len(to_read), sum(item.size for item in to_read))
+        self.store(con, parsers.results(to_read, "-" in inputs))
+        self.report(con)
+
+    def note_problem(self, item):
+        """An input that could not be (fully) read: named on stderr, kept for the analyst log.
+
+        Discovery problems (unreadable folders, link loops) are counted here; file results
+        were counted by finish_file.
+        """
+        if not isinstance(item, logfiles.FileResult):
+            self.counts[item.status] += 1
+        self.problems.append((item.path, item.status, item.reason))
+        if len(self.problems) <= MAX_PROBLEM_LINES:
+            print(f"analyze_ingest.py: {terminal_safe(item.path)}: {item.status}: {terminal_safe(item.reason)}",
+                  file=sys.stderr)
+        elif len(self.problems) == MAX_PROBLEM_LINES + 1:
+            print(f"analyze_ingest.py: more inputs with problems; all are listed in the analyst log "
+                  "and the ingested_files table", file=sys.stderr)
+
+    # ------------------------------------------------------------ store
+
+    def store(self, con, results):
+        batch, batch_bytes = [], 0
+        for result in results:
+            if result.sha256 and result.status in ("loaded", "partial"):
+                first = self.seen_hashes.setdefault(result.sha256, result.path)
+                if first != result.path:
+                    result = logfiles.FileResult(result.path, result.size, result.mtime_ns, result.sha256,
+                                                 status="skipped", reason=f"same content as {first}, already loaded")
+            batch.append(result)
+            batch_bytes += len(result.data)
+            self.progress.advance(result)
+            if batch_bytes >= BATCH_BYTES:
+                self.flush(con, batch)
+                batch, batch_bytes = [], 0
+        self.flush(con, batch)
+        self.progress.done()
+
+    def flush(self, con, batch):
+        """Stores one batch of files and their ingested_files rows in one transaction.
+
+        A run killed at any point loses at most the uncommitted batch; those files have no
+        'loaded' row yet, so the next run reads them again and the event-id check drops
+        whatever of them was already stored.
+        """
+        with_records = [result for result in batch if result.records]
+        con.begin()
+        try:
+            new_by_file = {}
+            if with_records:
+                load_id = casedb.scalar(con, "select nextval('load_ids')")
+                con.register("batch", arrow_batch(with_records))
+                con.execute(casedb.NEW_RECORDS_SQL)
+                con.execute(casedb.INSERT_BATCH_SQL, {"load_id": load_id})
+                con.unregister("batch")
+                new_by_file = dict(con.execute(
+                    "select source_file, count(*) from events where load_id = ? group by source_file",
+                    [load_id]).fetchall())
+            for result in batch:
+                if result.path == "<stdin>":
+                    self.add_stdin(result)
+                else:
+                    self.finish_file(result, new_by_file.get(result.path, 0))
+            if "<stdin>" in new_by_file:
+                self.stdin_total.new += new_by_file["<stdin>"]
+            self.write_file_rows(con)
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+
+    def finish_file(self, result, new):
+        self.counts[result.status] += 1
+        self.counts["records"] += result.records
+        self.counts["bad_records"] += result.bad_records
+        self.counts["new"] += new
+        self.counts["duplicates"] += result.records - new
+        if result.status in ("failed", "partial"):
+            self.note_problem(result)
+        modified = None
+        if result.mtime_ns:
+            modified = common.dt.datetime.fromtimestamp(result.mtime_ns / 1e9, common.UTC)
+        self.file_rows.append((result.path, result.size, modified, result.mtime_ns or None, result.sha256 or None,
+                               result.records, result.bad_records, new, result.records - new,
+                               result.status, result.reason or None, common.now_utc(), self.run_id))
+
+    def add_stdin(self, chunk):
+        """Standard input arrives in chunks; they add up to one ingested_files row per run."""
+        stdin = self.stdin_total
+        if stdin is None:
+            stdin = self.stdin_total = logfiles.FileResult("<stdin>")
+            stdin.new = 0
+        stdin.size += chunk.size
+        stdin.records += chunk.records
+        stdin.bad_records += chunk.bad_records
+        stdin.problems.extend(chunk.problems[: max(0, logfiles.MAX_PROBLEMS_KEPT - len(stdin.problems))])
+        for problem in chunk.problems[:MAX_PROBLEM_LINES]:
+            print(f"analyze_ingest.py: <stdin>: {terminal_safe(problem)}", file=sys.stderr)
+
+    def write_file_rows(self, con, replace=True):
+        """Writes the pending ingested_files rows; a file read again replaces its old row."""
+        if not self.file_rows:
+            return
+        columns = list(zip(*self.file_rows))
+        con.register("file_rows", pa.table({name: pa.array(values, type) for (name, type), values
+                                           in zip(FILE_ROW_SCHEMA, columns)}))
+        if replace:
+            con.execute("delete from ingested_files where path in (select path from file_rows)")
+        con.execute("insert into ingested_files by name select * from file_rows")
+        con.unregister("file_rows")
+        self.file_rows = []
+
+    def close_stdin(self, con):
+        stdin = self.stdin_total
+        if stdin is None:
+            return
+        if stdin.bad_records:
+            more = stdin.bad_records - len(stdin.problems)
+            stdin.status = "partial" if stdin.records else "failed"
+            stdin.reason = f"{stdin.bad_records} bad line(s): " + "; ".join(stdin.problems) + (f"; and {more} more" if more > 0 else "")
+        elif not stdin.records:
+            stdin.status, stdin.reason = "failed", "no records on standard input"
+        new = stdin.new
+        stdin.problems = []
+        self.finish_file(stdin, new)
+        # stdin rows are kept per run: every run's stream is a different input.
+        self.write_file_rows(con, replace=False)
+
+    # ------------------------------------------------------------ report
+
+    def exit_code(self):
+        return common.EXIT_RUNTIME if self.counts["failed"] or self.counts["partial"] else common.EXIT_OK
+
+    def report(self, con):
+        self.close_stdin(con)
+        seconds = time.monotonic() - self.clock
+        c = self.counts
+        totals = casedb.one(con, """
+            select count(*), min(event_time), max(event_time),
+                   count(distinct recipient_account_id), count(distinct aws_region)
+            from events""")
+        accounts = con.execute("""
+            select coalesce(recipient_account_id, '(none)'), count(*) from events
+            group by 1 order by 2 desc limit 10""").fetchall()
+        regions = con.execute("""
+            select coalesce(aws_region, '(none)'), count(*) from events
+            group by 1 order by 2 desc limit 10""").fetchall()
+        sources = con.execute("""
+            select coalesce(event_source, '(none)'), count(*) from events
+            group by 1 order by 2 desc limit 10""").fetchall()
+        undated = casedb.scalar(con, "select count(*) from events where event_time is null")
+        rate = c["records"] / seconds if seconds > 0 else 0
+        lines = [
+            f"files: {c['loaded']} loaded, {c['partial']} partly loaded, {c['skipped']} skipped, "
+            f"{c['failed']} failed, {c['unchanged']} unchanged since an earlier run (not read again)",
+            f"events: {c['records']:,} read, {c['new']:,} new, {c['duplicates']:,} already stored, "
+            f"{c['bad_records']:,} unreadable records",
+            f"time: {seconds:.1f} s ({rate:,.0f} events/s)",
+            f"database: {totals[0]:,} events from {format_time(totals[1]) or '-'} to {format_time(totals[2]) or '-'}, "
+            f"{totals[3]} account(s), {totals[4]} region(s)"
+            + (f", {undated:,} without a readable eventTime" if undated else ""),
+            "accounts: " + ", ".join(f"{a} ({n:,})" for a, n in accounts),
+            "regions: " + ", ".join(f"{r} ({n:,})" for r, n in regions),
+            "top event sources: " + ", ".join(f"{s} ({n:,})" for s, n in sources),
+        ]
+        print(f"{self.db_path}: ingest finished")
+        for line in lines:
+            print("  " + terminal_safe(line))
+        if self.problems:
+            print(f"  {len(self.problems)} input(s) with problems (also on stderr and in the analyst log)")
+        log_path = self.write_analyst_log(con, lines)
+        print(f"  analyst log: {log_path}")
+        summary = orjson.dumps(dict(c)).decode()
+        casedb.record_run(con, self.run_id, "analyze_ingest.py", " ".join(self.argv[1:]), self.started,
+                          common.now_utc(), self.exit_code(), summary)
+
+    def write_analyst_log(self, con, lines):
+        sample = con.execute("""
+            select event_time, event_name, event_source, actor, source_ip, aws_region, event_id
+            from events using sample 3 rows (reservoir, 7)""").fetchall()
+        body = [f"Command: `analyze_ingest.py {' '.join(common.md_code(a)[1:-1] for a in self.argv[1:])}`", ""]
+        body += [f"- {common.md_text(line)}" for line in lines]
+        if self.problems:
+            body += ["", "Inputs with problems:", ""]
+            body += md_table(["input", "status", "reason"], self.problems[:200])
+            if len(self.problems) > 200:
+                body.append(f"\n... and {len(self.problems) - 200} more (see the ingested_files table)")
+        body += ["", "Sample of stored events:", ""]
+        body += md_table(["event_time", "event_name", "event_source", "actor", "source_ip", "region", "event_id"],
+                         [(format_time(r[0]), *r[1:]) for r in sample])
+        return common.AnalystLog(self.db_path, self.started).write("analyze_ingest.py", body)
+
+
+# ---------------------------------------------------------------- helpers
+
+def arrow_batch(results):
+    """An Arrow table over the workers' buffers (records are not copied): record, fallback_id, source_file, ord."""
+    counts = np.array([result.records for result in results], dtype=np.int64)
+    total = int(counts.sum())
+    records = [pa.LargeStringArray.from_buffers(result.records, pa.py_buffer(result.offsets), pa.py_buffer(result.data))
+               for result in results]
+    fallback = pa.nulls(total, pa.string())
+    if any(result.fallback_ids for result in results):
+        ids = [None] * total
+        start = 0
+        for result, count in zip(results, counts):
+            for index, event_id in result.fallback_ids.items():
+                ids[start + index] = event_id
+            start += int(count)
+        fallback = pa.array(ids, pa.string())
+    file_index = np.repeat(np.arange(len(results), dtype=np.int32), counts)
+    source = pa.DictionaryArray.from_arrays(pa.array(file_index), pa.array([result.path for result in results]))
+    return pa.table({
+        "record": pa.chunked_array(records, pa.large_string()),
+        "fallback_id": fallback,
+        "source_file": source,
+        "ord": pa.array(np.arange(total, dtype=np.int64)),
+    })
+
+
+def group_files(items):
+    """Hands files to workers in groups of a few MB so that small files do not cost a round trip each."""
+    group, size = [], 0
+    for item in items:
+        group.append(item)
+        size += item.size
+        if size >= TASK_BYTES or len(group) >= 256:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
+def task_size(task):
+    function, argument = task
+    return sum(item.size for item in argument) if function is logfiles.read_group else len(argument[1])
+
+
+def stdin_chunks():
+    """Standard input in chunks of whole lines: (label, bytes, number of the first line)."""
+    stream = sys.stdin.buffer
+    carry, line_number = b"", 1
+    while True:
+        block = stream.read(STDIN_CHUNK_BYTES)
+        if not block:
+            break
+        block = carry + block
+        cut = block.rfind(b"\n")
+        if cut < 0:
+            carry = block
+            continue
+        chunk, carry = block[: cut + 1], block[cut + 1:]
+        yield "<stdin>", chunk, line_number
+        line_number += chunk.count(b"\n")
+    if carry.strip():
+        yield "<stdin>", carry, line_number
+
+
+class ParserPool:
+    """Worker processes that parse files; results come back in input order.
+
+    Workers keep parsing while the parent stores a batch, up to IN_FLIGHT_BYTES of
+    input ahead of it: enough to keep both cores busy, little enough to bound memory.
+    """
+
+    def __init__(self):
+        self.workers = common.env_number("CLOUDTRAIL_WORKERS", os.cpu_count() or 2)
+        self.max_file_mb = common.env_number("CLOUDTRAIL_MAX_FILE_MB", logfiles.MAX_DECOMPRESSED_MB)
+        self.pool = None
+
+    def __enter__(self):
+        if self.workers > 1:
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            self.pool = multiprocessing.get_context(method).Pool(
+                self.workers, initializer=logfiles.init_worker, initargs=(self.max_file_mb,))
+        return self
+
+    def __exit__(self, *exc):
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+
+    def results(self, to_read, with_stdin):
+        """FileResults in input order; small jobs are parsed in this process."""
+        total = sum(item.size for item in to_read)
+        tasks = [(logfiles.read_group, group) for group in group_files(to_read)]
+        stdin_tasks = ((logfiles.read_chunk, chunk) for chunk in stdin_chunks()) if with_stdin else iter(())
+        if self.pool is None or (total < INLINE_BYTES and not with_stdin):
+            logfiles.init_worker(self.max_file_mb, in_pool=False)
+            for function, argument in itertools.chain(tasks, stdin_tasks):
+                yield from function(argument)
+            return
+        pending = collections.deque()
+        in_flight = 0
+        source = itertools.chain(tasks, stdin_tasks)
+        while True:
+            while in_flight < IN_FLIGHT_BYTES or len(pending) < self.workers:
+                task = next(source, None)
+                if task is None:
+                    break
+                size = task_size(task)
+                pending.append((size, self.pool.apply_async(task[0], (task[1],))))
+                in_flight += size
+            if not pending:
+                break
+            size, result = pending.popleft()
+            in_flight -= size
+            yield from result.get()
+
+
+class Progress:
+    """A progress line on stderr for runs longer than a few seconds."""
+
+    def __init__(self, files, total_bytes):
+        self.files, self.total_bytes = files, total_bytes
+        self.done_files = self.done_bytes = self.events = 0
+        self.start = self.last = time.monotonic()
+        self.tty = sys.stderr.isatty()
+        self.shown = False
+
+    def advance(self, result):
+        self.done_files += result.path != "<stdin>"
+        self.done_bytes += result.size
+        self.events += result.records
+        now = time.monotonic()
+        if now - self.start < 3 or now - self.last < (1 if self.tty else 15):
+            return
+        self.last = now
+        rate = self.events / (now - self.start)
+        left = ""
+        if self.total_bytes and self.done_bytes:
+            remaining = (now - self.start) * (self.total_bytes - self.done_bytes) / self.done_bytes
+            left = f", about {remaining:.0f} s left"
+        line = (f"files {self.done_files:,}/{self.files:,}, {self.events:,} events, "
+                f"{rate:,.0f} events/s{left}")
+        print(("\r" + line + "   ") if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
+        self.shown = True
+
+    def done(self):
+        if self.shown and self.tty:
+            print(file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,425 @@
+"""The case database: DuckDB connection settings, schema, and the deduplicating batch insert.
+
+Tables (documented column by column in README.md):
+  events          one row per unique CloudTrail event, keyed by event_id
+  ingested_files  one row per input file and what became of it
+  findings        what the detectors found (see detections.py)
+  runs            one row per run of any script
+View and macro:
+  scoped_events   events inside the window set with set_window() (all events when unset)
+  in_window(t)    true when t is inside that window
+"""
+import os
+import re
+import time
+from pathlib import Path
+
+import duckdb
+
+from common import ToolError, env_number, env_text
+
+DEFAULT_MEMORY_LIMIT = "2GB"
+
+# (column, CloudTrail source, meaning) - README.md's column table is checked against this list.
+EVENT_COLUMNS = [
+    ("event_id", "eventID", "event id; a record without one gets `sha256:` + a hash of its content. Unique in real logs; hand-made records that reuse an id for different events are all kept (see Deduplication)"),
+    ("event_time", "eventTime", "TIMESTAMPTZ in UTC; NULL when the record's time cannot be read (see ingest_note)"),
+    ("event_source", "eventSource", "service endpoint, e.g. `iam.amazonaws.com`"),
+    ("event_name", "eventName", "API action, e.g. `CreateUser`"),
+    ("aws_region", "awsRegion", "region the request was made to"),
+    ("source_ip", "sourceIPAddress", "caller IP address, or an AWS service name"),
+    ("user_agent", "userAgent", "caller's user agent (attacker-controlled text)"),
+    ("error_code", "errorCode", "NULL when the call succeeded"),
+    ("error_message", "errorMessage", "error text"),
+    ("read_only", "readOnly", "BOOLEAN"),
+    ("event_type", "eventType", "AwsApiCall, AwsConsoleSignIn, AwsServiceEvent, AwsCloudTrailInsight, ..."),
+    ("event_category", "eventCategory", "Management, Data, Insight, NetworkActivity"),
+    ("management_event", "managementEvent", "BOOLEAN"),
+    ("recipient_account_id", "recipientAccountId", "account that received the event"),
+    ("shared_event_id", "sharedEventID", "same value in the copies of a cross-account event"),
+    ("request_id", "requestID", "request id"),
+    ("event_version", "eventVersion", "record format version"),
+    ("vpc_endpoint_id", "vpcEndpointId", "VPC endpoint the call came through"),
+    ("user_type", "userIdentity.type", "Root, IAMUser, AssumedRole, FederatedUser, AWSService, AWSAccount, ..."),
+    ("user_arn", "userIdentity.arn", "caller ARN (absent on failed console sign-ins)"),
+    ("user_name", "userIdentity.userName", "IAM user name, or the name typed at a failed sign-in"),
+    ("principal_id", "userIdentity.principalId", "principal id (`AROA...:session` for roles)"),
+    ("access_key_id", "userIdentity.accessKeyId", "`AKIA` long-term or `ASIA` temporary key"),
+    ("user_account_id", "userIdentity.accountId", "account of the caller"),
+    ("session_issuer_arn", "userIdentity.sessionContext.sessionIssuer.arn", "role or user that issued the session"),
+    ("session_issuer_name", "userIdentity.sessionContext.sessionIssuer.userName", "name of that role or user"),
+    ("session_issuer_type", "userIdentity.sessionContext.sessionIssuer.type", "Role, IAMUser, Root"),
+    ("mfa_authenticated", "userIdentity.sessionContext.attributes.mfaAuthenticated", "BOOLEAN"),
+    ("session_credential_from_console", "sessionCredentialFromConsole", "BOOLEAN; true for calls made by the web console"),
+    ("invoked_by", "userIdentity.invokedBy", "AWS service that made the call on the caller's behalf"),
+    ("actor", "derived", "who acted, for display and grouping: the first present of userIdentity.arn, userName, invokedBy, principalId, type"),
+    ("user_identity", "userIdentity", "JSON"),
+    ("request_parameters", "requestParameters", "JSON; SQL NULL when absent or null"),
+    ("response_elements", "responseElements", "JSON; SQL NULL when absent or null"),
+    ("additional_event_data", "additionalEventData", "JSON"),
+    ("resources", "resources", "JSON list"),
+    ("tls_details", "tlsDetails", "JSON"),
+    ("service_event_details", "serviceEventDetails", "JSON"),
+    ("record", "the whole record", "JSON text of the original record: every field, including ones added by AWS later"),
+    ("source_file", "input file", "file the event was first read from (`<stdin>` for standard input)"),
+    ("ingest_note", "derived", "why a field could not be read (missing eventID, unreadable eventTime); NULL normally"),
+    ("load_id", "derived", "the ingest batch that stored the row"),
+]
+
+SCHEMA_SQL = """
+create sequence if not exists load_ids;
+
+create table if not exists events (
+    event_id varchar not null,
+    event_time timestamptz,
+    event_source varchar,
+    event_name varchar,
+    aws_region varchar,
+    source_ip varchar,
+    user_agent varchar,
+    error_code varchar,
+    error_message varchar,
+    read_only boolean,
+    event_type varchar,
+    event_category varchar,
+    management_event boolean,
+    recipient_account_id varchar,
+    shared_event_id varchar,
+    request_id varchar,
+    event_version varchar,
+    vpc_endpoint_id varchar,
+    user_type varchar,
+    user_arn varchar,
+    user_name varchar,
+    principal_id varchar,
+    access_key_id varchar,
+    user_account_id varchar,
+    session_issuer_arn varchar,
+    session_issuer_name varchar,
+    session_issuer_type varchar,
+    mfa_authenticated boolean,
+    session_credential_from_console boolean,
+    invoked_by varchar,
+    actor varchar,
+    user_identity json using compression zstd,
+    request_parameters json using compression zstd,
+    response_elements json using compression zstd,
+    additional_event_data json using compression zstd,
+    resources json using compression zstd,
+    tls_details json using compression zstd,
+    service_event_details json using compression zstd,
+    record json using compression zstd,
+    source_file varchar,
+    ingest_note varchar,
+    load_id bigint
+);
+
+create table if not exists ingested_files (
+    path varchar not null,
+    size bigint,
+    modified_at timestamptz,
+    mtime_ns bigint,
+    sha256 varchar,
+    records_read bigint,
+    bad_records bigint,
+    new_events bigint,
+    duplicate_events bigint,
+    status varchar,
+    reason varchar,
+    ingested_at timestamptz,
+    run_id varchar
+);
+
+create table if not exists findings (
+    detector varchar,
+    detection_id varchar,
+    title varchar,
+    severity varchar,
+    mitre varchar[],
+    first_time timestamptz,
+    last_time timestamptz,
+    event_id varchar,
+    event_ids varchar[],
+    error_code varchar,
+    actor varchar,
+    source_ip varchar,
+    account_id varchar,
+    region varchar,
+    resource varchar,
+    summary varchar,
+    details json,
+    run_id varchar,
+    window_since timestamptz,
+    window_until timestamptz,
+    found_at timestamptz
+);
+
+create table if not exists runs (
+    run_id varchar,
+    tool varchar,
+    arguments varchar,
+    started_at timestamptz,
+    finished_at timestamptz,
+    exit_code integer,
+    summary json
+);
+
+-- The run's SINCE/UNTIL window, set with `set variable since = ...` (open when unset).
+create or replace macro in_window(t) as
+    (getvariable('since') is null or t >= getvariable('since'))
+    and (getvariable('until') is null or t < getvariable('until'));
+
+create or replace view scoped_events as
+select *
+from events
+where in_window(event_time);
+"""
+
+# One pass over each batch: DuckDB parses every record once for the scalar fields and once
+# for the nested ones, then keeps the first copy of each event that the table lacks.
+#
+# Two records are the same event when eventID, account, time, action, source IP and
+# caller all match. A record delivered twice matches on all of them. Hand-made records
+# that reuse one eventID for different events (public test data does: a victim's and an
+# attacker's sign-in with the same id and second) differ in one of them and are both kept,
+# so no event is silently lost. Comparing fields rather than the whole text keeps records
+# that jq re-printed (0.0 written as 0) equal to the originals.
+#
+# `batch` is an Arrow table: record (JSON text), fallback_id, source_file, ord. The keys
+# are compared on narrow columns first, so the wide records are never sorted or hashed.
+NEW_RECORDS_SQL = """
+create or replace temp table new_records as
+with batch_keys as (
+    select
+        ord,
+        coalesce(nullif(k[1], ''), fallback_id) as event_id,
+        k[2] as recipient_account_id,
+        try_cast(k[3] as timestamptz) as event_time,
+        k[4] as event_name,
+        k[5] as source_ip,
+        k[6] as principal_id
+    from (
+        select
+            ord,
+            fallback_id,
+            json_extract_string(record, [
+                '$.eventID', '$.recipientAccountId', '$.eventTime',
+                '$.eventName', '$.sourceIPAddress', '$.userIdentity.principalId'
+            ]) as k
+        from batch
+    )
+),
+first_copies as (
+    -- group by treats NULLs as equal, like the check against stored events below
+    select min(ord) as ord
+    from batch_keys
+    group by event_id, recipient_account_id, event_time, event_name, source_ip, principal_id
+)
+select ord
+from batch_keys
+semi join first_copies using (ord)
+where not exists (
+    select 1
+    from events as stored
+    where stored.event_id = batch_keys.event_id
+      and stored.recipient_account_id is not distinct from batch_keys.recipient_account_id
+      and stored.event_time is not distinct from batch_keys.event_time
+      and stored.event_name is not distinct from batch_keys.event_name
+      and stored.source_ip is not distinct from batch_keys.source_ip
+      and stored.principal_id is not distinct from batch_keys.principal_id
+)
+"""
+
+INSERT_BATCH_SQL = """
+insert into events by name
+select
+    coalesce(nullif(v[1], ''), fallback_id) as event_id,
+    try_cast(v[2] as timestamptz) as event_time,
+    v[3] as event_source,
+    v[4] as event_name,
+    v[5] as aws_region,
+    v[6] as source_ip,
+    v[7] as user_agent,
+    v[8] as error_code,
+    v[9] as error_message,
+    try_cast(v[10] as boolean) as read_only,
+    v[11] as event_type,
+    v[12] as event_category,
+    try_cast(v[13] as boolean) as management_event,
+    v[14] as recipient_account_id,
+    v[15] as shared_event_id,
+    v[16] as request_id,
+    v[17] as event_version,
+    v[18] as vpc_endpoint_id,
+    v[19] as user_type,
+    v[20] as user_arn,
+    v[21] as user_name,
+    v[22] as principal_id,
+    v[23] as access_key_id,
+    v[24] as user_account_id,
+    v[25] as session_issuer_arn,
+    v[26] as session_issuer_name,
+    v[27] as session_issuer_type,
+    try_cast(v[28] as boolean) as mfa_authenticated,
+    try_cast(v[29] as boolean) as session_credential_from_console,
+    v[30] as invoked_by,
+    coalesce(v[20], v[21], v[30], v[22], v[19]) as actor,
+    nullif(n[1], 'null') as user_identity,
+    nullif(n[2], 'null') as request_parameters,
+    nullif(n[3], 'null') as response_elements,
+    nullif(n[4], 'null') as additional_event_data,
+    nullif(n[5], 'null') as resources,
+    nullif(n[6], 'null') as tls_details,
+    nullif(n[7], 'null') as service_event_details,
+    record,
+    source_file,
+    nullif(concat_ws('; ',
+        case when fallback_id is not null then 'no eventID: event_id is a hash of the record' end,
+        case when v[2] is null then 'no eventTime'
+             when try_cast(v[2] as timestamptz) is null then 'eventTime not understood: ' || left(v[2], 80) end
+    ), '') as ingest_note,
+    $load_id as load_id
+from (
+    select
+        json_extract_string(record, [
+            '$.eventID', '$.eventTime', '$.eventSource', '$.eventName', '$.awsRegion',
+            '$.sourceIPAddress', '$.userAgent', '$.errorCode', '$.errorMessage', '$.readOnly',
+            '$.eventType', '$.eventCategory', '$.managementEvent', '$.recipientAccountId',
+            '$.sharedEventID', '$.requestID', '$.eventVersion', '$.vpcEndpointId',
+            '$.userIdentity.type', '$.userIdentity.arn', '$.userIdentity.userName',
+            '$.userIdentity.principalId', '$.userIdentity.accessKeyId', '$.userIdentity.accountId',
+            '$.userIdentity.sessionContext.sessionIssuer.arn',
+            '$.userIdentity.sessionContext.sessionIssuer.userName',
+            '$.userIdentity.sessionContext.sessionIssuer.type',
+            '$.userIdentity.sessionContext.attributes.mfaAuthenticated',
+            '$.sessionCredentialFromConsole', '$.userIdentity.invokedBy'
+        ]) as v,
+        json_extract(record, [
+            '$.userIdentity', '$.requestParameters', '$.responseElements', '$.additionalEventData',
+            '$.resources', '$.tlsDetails', '$.serviceEventDetails'
+        ]) as n,
+        record, fallback_id, source_file
+    from batch
+    semi join new_records using (ord)
+)
+"""
+
+
+def memory_limit():
+    """DuckDB memory_limit from $CLOUDTRAIL_MEMORY_LIMIT (default 2GB)."""
+    value = env_text("CLOUDTRAIL_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value, re.IGNORECASE):
+        raise ToolError(f"CLOUDTRAIL_MEMORY_LIMIT={value!r} is not a size like 2GB or 512MB")
+    return value
+
+
+_LOCK_HOLDER = re.compile(r"PID (\d+)")
+
+
+def connect(db_path, create=False):
+    """Opens the case database with the memory limit and a spill folder beside it.
+
+    Raises ToolError with one line for a missing database, a database another
+    process is writing, or a file that is not a DuckDB database.
+    """
+    path = Path(db_path)
+    if not create and not path.exists():
+        raise ToolError(f"{db_path}: no such database - run analyze_ingest.py first")
+    if path.is_dir():
+        raise ToolError(f"{db_path}: is a folder, not a database file")
+    wait_seconds = env_number("CLOUDTRAIL_LOCK_WAIT", 0, float)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            con = duckdb.connect(str(path), config={
+                "memory_limit": memory_limit(),
+                "temp_directory": str(path.parent / (path.name + ".tmp")),
+                "threads": env_number("CLOUDTRAIL_THREADS", os.cpu_count() or 2),
+            })
+            break
+        except duckdb.IOException as error:
+            message = str(error)
+            if "lock" in message.lower():
+                if time.monotonic() < deadline:
+                    time.sleep(0.5)
+                    continue
+                holder = _LOCK_HOLDER.search(message)
+                who = f" (process {holder.group(1)})" if holder else ""
+                raise ToolError(f"{db_path}: in use by another process{who} - wait for it to finish, "
+                                "or set CLOUDTRAIL_LOCK_WAIT=SECONDS to wait") from None
+            if "read-only" in message.lower() or "permission" in message.lower():
+                raise ToolError(f"{db_path}: cannot open for writing ({_first_line(message)}) - check the folder's permissions") from None
+            raise ToolError(f"{db_path}: cannot open ({_first_line(message)})") from None
+        except duckdb.Error as error:
+            raise ToolError(f"{db_path}: not a usable DuckDB database ({_first_line(str(error))})") from None
+    con.execute("set TimeZone = 'UTC'")
+    # Large inserts are written in parallel when row order need not be kept.
+    con.execute("set preserve_insertion_order = false")
+    return con
+
+
+def _first_line(message):
+    return message.strip().splitlines()[0] if message.strip() else "unknown error"
+
+
+# Columns added after a table was first released, so older case databases keep working.
+MIGRATIONS = (
+    "alter table findings add column if not exists error_code varchar",
+)
+
+
+def ensure_schema(con):
+    con.execute(SCHEMA_SQL)
+    for statement in MIGRATIONS:
+        con.execute(statement)
+
+
+def open_case(db_path):
+    """Opens an existing case database for a detector or investigation script."""
+    con = connect(db_path)
+    try:
+        ensure_schema(con)
+    except duckdb.Error as error:
+        con.close()
+        raise ToolError(f"{db_path}: cannot prepare the database ({_first_line(str(error))})") from None
+    return con
+
+
+def set_window(con, since, until):
+    """Restricts the scoped_events view to [since, until); None leaves that side open."""
+    if since is None:
+        con.execute("reset variable since")
+    else:
+        con.execute("set variable since = $1::timestamptz", [since])
+    if until is None:
+        con.execute("reset variable until")
+    else:
+        con.execute("set variable until = $1::timestamptz", [until])
+
+
+def record_run(con, run_id, tool, arguments, started_at, finished_at, exit_code, summary):
+    con.execute("insert into runs values (?, ?, ?, ?, ?, ?, ?)",
+                [run_id, tool, arguments, started_at, finished_at, exit_code, summary])
+
+
+def rows(con, sql, params=None):
+    """All rows of a query. (DuckDB 2 keeps a result open until it is fully fetched, so
+    the toolkit never leaves one half-read: fetchone() would block the next register().)"""
+    return con.execute(sql, params).fetchall() if params is not None else con.execute(sql).fetchall()
+
+
+def one(con, sql, params=None):
+    """The single row of a query."""
+    found = rows(con, sql, params)
+    return found[0] if found else None
+
+
+def scalar(con, sql, params=None):
+    """The first value of the single row of a query."""
+    row = one(con, sql, params)
+    return row[0] if row else None
+
+
+def frame(con, sql, params=None):
+    """A query's rows as a pandas DataFrame (through Arrow: no per-row Python work)."""
+    return con.sql(sql, params=params).to_arrow_table().to_pandas()

@@ -1,0 +1,161 @@
+"""PNG charts for the reports: UTC time axes, findings marked, labels made inert.
+
+Every function returns the path it wrote, or None when there was nothing to draw.
+"""
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402  (the backend must be chosen first)
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+import casedb  # noqa: E402
+import common  # noqa: E402
+
+SEVERITY_COLOURS = {"critical": "#7b0000", "high": "#d62728", "medium": "#ff7f0e", "low": "#1f77b4", "info": "#7f7f7f"}
+SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+_MATHTEXT = re.compile(r"([$\\^_{}])")
+
+
+def chart_label(text, limit=40):
+    """Log text safe for a matplotlib label: no mathtext ($...$), no control characters, short."""
+    value = common.terminal_safe("" if text is None else str(text)).replace("\n", " ")
+    if len(value) > limit:
+        value = value[: limit - 3] + "..."
+    return _MATHTEXT.sub(r"\\\1", value) or "(none)"
+
+
+_BUCKETS = [("1min", "per minute"), ("5min", "per 5 minutes"), ("10min", "per 10 minutes"),
+            ("30min", "per 30 minutes"), ("1h", "per hour"), ("3h", "per 3 hours"), ("6h", "per 6 hours"),
+            ("12h", "per 12 hours"), ("1D", "per day"), ("7D", "per week"), ("30D", "per 30 days")]
+MAX_BARS = 300
+
+
+def _bucket(start, end):
+    """The smallest time bucket that shows the span in at most MAX_BARS bars."""
+    span = max(end - start, pd.Timedelta(minutes=1))
+    for rule, unit in _BUCKETS:
+        if span / pd.Timedelta(rule) <= MAX_BARS:
+            return rule, unit
+    return "365D", "per year"
+
+
+def _complete(table, rule):
+    """Every bucket between the first and last, with zeros where nothing happened."""
+    if table.empty:
+        return table
+    index = pd.date_range(table.index.min().floor(rule) if rule[-1] != "D" else table.index.min().normalize(),
+                          table.index.max(), freq=rule, tz="UTC")
+    return table.reindex(index.union(table.index), fill_value=0).resample(rule).sum()
+
+
+def activity_chart(con, activity_sql, findings, title, path):
+    """Events over time (succeeded and failed calls), with the findings in a lane above.
+
+    activity_sql returns (minute, succeeded, failed) rows for the area's events in scope.
+    """
+    frame = casedb.frame(con, activity_sql)
+    if frame.empty:
+        return None
+    frame["minute"] = pd.to_datetime(frame["minute"], utc=True)
+    frame = frame.set_index("minute").sort_index()
+    times = [pd.Timestamp(f["event_time"]) for f in findings if f["event_time"] is not None]
+    start = min([frame.index.min()] + times)
+    end = max([frame.index.max()] + times)
+    rule, unit = _bucket(start, end)
+    counts = _complete(frame[["succeeded", "failed"]].resample(rule).sum(), rule)
+    figure, (lane, axis) = plt.subplots(2, 1, figsize=(11, 5.5), sharex=True,
+                                        gridspec_kw={"height_ratios": [1, 3.2]})
+    width = pd.Timedelta(rule) * 0.85
+    axis.bar(counts.index, counts["succeeded"], width=width, color="#8fb0d6", label="succeeded calls", align="edge")
+    axis.bar(counts.index, counts["failed"], width=width, bottom=counts["succeeded"], color="#f0a04b",
+             label="failed calls", align="edge")
+    axis.set_ylabel(f"events {unit}")
+    axis.set_xlabel("time (UTC)")
+    axis.legend(loc="upper right", fontsize=8)
+    _integer_ticks(axis)
+    _findings_lane(lane, findings)
+    lane.set_title(chart_label(title, 90))
+    _time_axis(axis)
+    return _save(figure, path)
+
+
+def _findings_lane(lane, findings):
+    """One row per severity; a marker at each finding's first event."""
+    for severity, rank in SEVERITY_RANK.items():
+        times = [pd.Timestamp(f["event_time"]) for f in findings
+                 if f["severity"] == severity and f["event_time"] is not None]
+        if times:
+            lane.scatter(times, [rank] * len(times), marker="v", s=45, color=SEVERITY_COLOURS[severity], zorder=5)
+    lane.set_yticks(list(SEVERITY_RANK.values()))
+    lane.set_yticklabels(list(SEVERITY_RANK), fontsize=7)
+    lane.set_ylim(-0.7, 4.7)
+    lane.set_ylabel("findings", fontsize=8)
+    lane.grid(axis="y", color="#eeeeee")
+    if not findings:
+        lane.text(0.5, 0.5, "no findings", transform=lane.transAxes, ha="center", va="center", fontsize=8)
+
+
+def _integer_ticks(axis):
+    axis.yaxis.get_major_locator().set_params(integer=True)
+
+
+def bar_chart(labels, values, title, value_label, path, colours=None):
+    """Horizontal bars, largest at the top; None when there is nothing to draw."""
+    if not labels:
+        return None
+    height = max(2.5, 0.4 * len(labels) + 1.2)
+    figure, axis = plt.subplots(figsize=(9, height))
+    positions = range(len(labels))[::-1]
+    axis.barh(list(positions), values, color=colours or "#4c72b0")
+    axis.set_yticks(list(positions))
+    axis.set_yticklabels([chart_label(label) for label in labels], fontsize=8)
+    axis.set_xlabel(value_label)
+    axis.set_title(chart_label(title, 90))
+    return _save(figure, path)
+
+
+def time_series_by_group(frame, time_column, group_column, count_column, title, value_label, path, top=6):
+    """Counts over time as stacked bars, one colour per group (the `top` largest; the rest 'other')."""
+    if frame.empty:
+        return None
+    frame = frame.copy()
+    frame[time_column] = pd.to_datetime(frame[time_column], utc=True)
+    totals = frame.groupby(group_column)[count_column].sum().sort_values(ascending=False)
+    keep = list(totals.index[:top])
+    frame[group_column] = frame[group_column].where(frame[group_column].isin(keep), "other")
+    rule, unit = _bucket(frame[time_column].min(), frame[time_column].max())
+    table = (frame.groupby([pd.Grouper(key=time_column, freq=rule), group_column])[count_column]
+             .sum().unstack(fill_value=0))
+    table = _complete(table, rule)
+    order = [g for g in keep + ["other"] if g in table.columns]
+    figure, axis = plt.subplots(figsize=(11, 4.5))
+    bottom = None
+    width = pd.Timedelta(rule) * 0.85
+    for group in order:
+        axis.bar(table.index, table[group], width=width, bottom=bottom, align="edge", label=chart_label(group))
+        bottom = table[group] if bottom is None else bottom + table[group]
+    axis.set_title(chart_label(title, 90))
+    axis.set_ylabel(f"{value_label} {unit}")
+    axis.set_xlabel("time (UTC)")
+    _integer_ticks(axis)
+    _time_axis(axis)
+    axis.legend(loc="upper right", fontsize=8)
+    return _save(figure, path)
+
+
+def _time_axis(axis):
+    locator = mdates.AutoDateLocator(tz="UTC")
+    axis.xaxis.set_major_locator(locator)
+    axis.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz="UTC"))
+
+
+def _save(figure, path):
+    try:
+        figure.tight_layout()
+        figure.savefig(path, dpi=100)
+    finally:
+        plt.close(figure)
+    return path

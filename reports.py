@@ -1,0 +1,140 @@
+"""The markdown report every detector writes: the same sections in the same order, every
+value from the logs escaped (log fields are attacker-controlled text)."""
+from collections import Counter
+
+import common
+from common import Markdown, format_time, md_code, md_table, md_text
+
+EVIDENCE_ROWS_SHOWN = 100
+SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+
+
+def attack_link(technique):
+    path = technique.replace(".", "/")
+    return f"[{technique}](https://attack.mitre.org/techniques/{path}/)"
+
+
+def result_text(error_code):
+    return "succeeded" if not error_code else f"failed: {error_code}"
+
+
+def write_report(path, title, tool, context, outcomes, charts, notes=()):
+    """Writes the report; returns its path. charts: [(caption, png_path)]."""
+    fired = [o for o in outcomes if o.findings and not o.error]
+    quiet = [o for o in outcomes if not o.findings and not o.error]
+    failed = [o for o in outcomes if o.error]
+    fired.sort(key=lambda o: (min(SEVERITY_ORDER[f["severity"]] for f in o.findings), o.detection.id))
+    lines = [f"# {md_text(title)}", "",
+             f"Written {format_time(common.now_utc())} by `{tool}` (run `{context.run_id}`). "
+             "All times are UTC.", ""]
+    lines += _scope_section(context, outcomes)
+    lines += _summary_section(fired, failed)
+    if charts:
+        lines += ["## Charts", ""]
+        for caption, png in charts:
+            lines += [f"![{md_text(caption)}]({png.name})", "", f"*{md_text(caption)}*", ""]
+    if notes:
+        lines += ["## Notes", ""] + [f"- {note}" for note in notes] + [""]
+    lines += ["## Findings", ""]
+    if not fired:
+        lines += ["No detection fired in this window.", ""]
+    for outcome in fired:
+        lines += _detection_section(outcome)
+    lines += ["## Detections that ran and found nothing", ""]
+    if quiet:
+        lines += md_table(["id", "title", "severity", "MITRE ATT&CK"],
+                          [(Markdown(md_code(o.detection.id)), o.detection.title, o.detection.severity,
+                            Markdown(", ".join(attack_link(m) for m in o.detection.mitre))) for o in quiet])
+    else:
+        lines.append("Every detection found something.")
+    lines.append("")
+    lines += ["## Detections that failed", ""]
+    if failed:
+        lines.append("These detections raised an error; their earlier findings, if any, were kept. "
+                     "Set CLOUDTRAIL_DEBUG=1 for a traceback.")
+        lines.append("")
+        lines += md_table(["id", "title", "error"],
+                          [(Markdown(md_code(o.detection.id)), o.detection.title, o.error) for o in failed])
+    else:
+        lines.append("None.")
+    lines += ["", "## Query these findings", "", "```sql",
+              f"select severity, title, first_time, actor, source_ip, resource, summary",
+              f"from findings where run_id = '{context.run_id}'",
+              "order by first_time;", "```", ""]
+    with open(path, "x", encoding="utf-8") as handle:
+        handle.write("\n".join(lines))
+    return path
+
+
+def _scope_section(context, outcomes):
+    failed = sum(1 for o in outcomes if o.error)
+    quiet = sum(1 for o in outcomes if not o.findings and not o.error)
+    span = (f"{format_time(context.first_event)} to {format_time(context.last_event)}"
+            if context.first_event else "no events")
+    return ["## What was analysed", ""] + md_table(["", ""], [
+        ("database", Markdown(md_code(context.db_path))),
+        ("window", common.describe_window(context.since, context.until)),
+        ("events in scope", f"{context.events_in_scope:,} ({span})"),
+        ("accounts", _top_list(context.accounts)),
+        ("regions", _top_list(context.regions)),
+        ("detections", f"{len(outcomes)} ran: {len(outcomes) - quiet - failed} fired, {quiet} found nothing, {failed} failed"),
+    ]) + [""]
+
+
+def _top_list(pairs, limit=8):
+    shown = ", ".join(f"{name or '(none)'} ({count:,})" for name, count in pairs[:limit])
+    return shown + (f", and {len(pairs) - limit} more" if len(pairs) > limit else "") if pairs else "none"
+
+
+def _summary_section(fired, failed):
+    by_severity = Counter()
+    attempts = Counter()
+    detections = {}
+    for outcome in fired:
+        for finding in outcome.findings:
+            by_severity[finding["severity"]] += 1
+            attempts[finding["severity"]] += bool(finding["error_code"])
+            detections.setdefault(finding["severity"], set()).add(outcome.detection.id)
+    rows = [(severity, by_severity[severity], attempts[severity],
+             Markdown(", ".join(md_code(d) for d in sorted(detections.get(severity, ()))) or "-"))
+            for severity in SEVERITY_ORDER]
+    lines = ["## Summary", ""]
+    lines += md_table(["severity", "findings", "of which failed attempts", "detections"], rows)
+    lines += ["", "A failed attempt (an AccessDenied call, a failed sign-in) is evidence of intent: it is "
+              "reported, marked `failed`, next to the calls that succeeded.", ""]
+    if failed:
+        lines += [f"**{len(failed)} detection(s) failed to run; see the end of this report.**", ""]
+    return lines
+
+
+def _detection_section(outcome):
+    d = outcome.detection
+    count = len(outcome.findings)
+    worst = min((f["severity"] for f in outcome.findings), key=SEVERITY_ORDER.get)
+    attempts = sum(1 for f in outcome.findings if f["error_code"])
+    lines = [f"### {worst.upper()}: {md_text(d.title)} ({md_code(d.id)})", "",
+             f"{count} finding(s)" + (f", {attempts} of them failed attempts" if attempts else "") + ".", "",
+             f"**What it detects and why it matters.** {d.description}", "",
+             f"**MITRE ATT&CK:** " + ", ".join(attack_link(m) for m in d.mitre), "",
+             f"**Known false positives.** {d.false_positives}", "",
+             "**Triage.**", ""]
+    lines += [f"{number}. {step}" for number, step in enumerate(d.triage, 1)]
+    lines += ["", "**Evidence.**", ""]
+    shown = outcome.findings[:EVIDENCE_ROWS_SHOWN]
+    lines += md_table(
+        ["time", "severity", "result", "actor", "source IP", "account", "region", "resource", "summary", "event id"],
+        [(format_time(f["event_time"]), f["severity"], result_text(f["error_code"]),
+          Markdown(md_code(f["actor"], 120)), f["source_ip"], f["account_id"], f["region"],
+          Markdown(md_code(f["resource"], 120)), f["summary"], _event_ids(f))
+         for f in shown])
+    if count > len(shown):
+        lines += ["", f"{count - len(shown)} more: `select * from findings where detection_id = '{d.id}'`"]
+    lines.append("")
+    return lines
+
+
+def _event_ids(finding):
+    ids = finding["event_ids"]
+    if len(ids) <= 1:
+        return Markdown(md_code(finding["event_id"]))
+    return Markdown(f"{md_code(finding['event_id'])} and {len(ids) - 1} more")
