@@ -20,6 +20,7 @@ environment:
   CLOUDTRAIL_MEMORY_LIMIT  DuckDB memory limit, default 2GB (spills to DATABASE.tmp/)
   CLOUDTRAIL_WORKERS       parser processes, default: number of cores
   CLOUDTRAIL_MAX_FILE_MB   refuse files that decompress to more than this, default 512
+  CLOUDTRAIL_BATCH_MB      record text stored per transaction, default 192 (less uses less memory)
   CLOUDTRAIL_OUTPUT_DIR    where the analyst log goes, default reports/ beside DATABASE
 
 exit status: 0 every input read, 1 some input failed (named on stderr) or a runtime
@@ -50,7 +51,7 @@ FILE_ROW_SCHEMA = [
     ("status", pa.string()), ("reason", pa.string()), ("ingested_at", pa.timestamp("us", tz="UTC")),
     ("run_id", pa.string()),
 ]
-BATCH_BYTES = 192 * 1024 * 1024      # record text per DuckDB insert: bounds the parent's memory
+BATCH_MB = 192                       # record text per DuckDB insert (CLOUDTRAIL_BATCH_MB): bounds memory
 TASK_BYTES = 4 * 1024 * 1024         # bytes of files handed to a worker at once
 IN_FLIGHT_BYTES = 32 * 1024 * 1024   # input bytes handed out but not yet stored (about 150 MB of records)
 MAX_PROBLEM_LINES = 20              # stderr lines about bad inputs; the analyst log lists all
@@ -65,9 +66,9 @@ def main(argv):
 def ingest(argv):
     if len(argv) < 3:
         raise UsageError("need a DATABASE and at least one INPUT")
-    db_path, inputs = argv[1], list(dict.fromkeys(argv[2:]))
-    if inputs.count("-") > 1:
+    if argv[2:].count("-") > 1:
         raise UsageError("standard input (-) can be given only once")
+    db_path, inputs = argv[1], list(dict.fromkeys(argv[2:]))
     run = Run(db_path, argv)
     # The parser processes are forked before DuckDB starts its threads: forking is cheap
     # and safe then, and they never touch the database.
@@ -98,6 +99,7 @@ class Run:
         self.seen_hashes = {}
         self.stdin_total = None
         self.progress = None
+        self.batch_bytes = common.env_number("CLOUDTRAIL_BATCH_MB", BATCH_MB, float) * 1024 * 1024
 
     # ------------------------------------------------------------ plan
 
@@ -155,7 +157,7 @@ class Run:
             batch.append(result)
             batch_bytes += len(result.data)
             self.progress.advance(result)
-            if batch_bytes >= BATCH_BYTES:
+            if batch_bytes >= self.batch_bytes:
                 self.flush(con, batch)
                 batch, batch_bytes = [], 0
         self.flush(con, batch)
@@ -307,7 +309,9 @@ class Run:
         body += [f"- {common.md_text(line)}" for line in lines]
         if self.problems:
             body += ["", "Inputs with problems:", ""]
-            body += md_table(["input", "status", "reason"], self.problems[:200])
+            body += md_table(["input", "status", "reason"],
+                             [(common.Markdown(common.md_code(path, None)), status, reason)
+                              for path, status, reason in self.problems[:200]])
             if len(self.problems) > 200:
                 body.append(f"\n... and {len(self.problems) - 200} more (see the ingested_files table)")
         body += ["", "Sample of stored events:", ""]

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Flattens CloudTrail log files into NDJSON, one record per line, on stdout (jq).
+#
+# usage: parse_flatten.sh PATH [PATH ...]
+#
+#   PATH  a log file or a folder, walked recursively: .json.gz, .json, .jsonl, .ndjson
+#         (plain or gzip). CloudTrail-Digest files and ConfigWritabilityCheckFile objects
+#         are skipped. A file that cannot be read is named on stderr and the rest go on.
+#
+# examples:
+#   ./parse_flatten.sh logs/ | python analyze_ingest.py cases.db -
+#   ./parse_flatten.sh logs/ | jq -c 'select(.eventSource == "iam.amazonaws.com")' \
+#       | python analyze_ingest.py cases.db -
+#
+# exit status: 0 every file read, 1 some file could not be read, 2 usage or no jq.
+set -uo pipefail
+
+prog=$(basename "$0")
+if [ $# -eq 0 ] || [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
+    sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+fi
+if ! command -v jq >/dev/null 2>&1; then
+    echo "$prog: jq is not installed - install jq 1.6 or later (make test installs it)" >&2
+    exit 2
+fi
+
+# A log file holds {"Records": [...]}; NDJSON files hold one record (or one such object) per
+# line. Anything else is named as not CloudTrail rather than silently dropped.
+filter='
+  if type == "object" and (.Records | type) == "array" then .Records[]
+  elif type == "object" and (has("eventSource") or has("eventVersion") or has("userIdentity")) then .
+  elif type == "object" and has("digestStartTime") then empty
+  else error("not a CloudTrail log (no Records list)") end'
+
+status=0
+files=0
+failed=0
+skipped=0
+
+flatten() {
+    local file=$1
+    case "$file" in
+        *.gz) gzip -dc -- "$file" | jq -c "$filter" ;;
+        *) jq -c "$filter" < "$file" ;;
+    esac
+}
+
+for path in "$@"; do
+    if [ ! -e "$path" ]; then
+        echo "$prog: $path: no such file or folder" >&2
+        status=1
+        continue
+    fi
+    while IFS= read -r -d '' file; do
+        case "$file" in
+            *CloudTrail-Digest*|*ConfigWritabilityCheckFile*) skipped=$((skipped + 1)); continue ;;
+        esac
+        files=$((files + 1))
+        flatten "$file"
+        result=$?
+        if [ $result -eq 141 ]; then
+            exit 0    # whoever reads stdout stopped reading (e.g. `| head`): stop quietly
+        elif [ $result -ne 0 ]; then
+            echo "$prog: $file: could not be read as CloudTrail JSON (corrupt, truncated or not a log); the other files go on" >&2
+            failed=$((failed + 1))
+            status=1
+        fi
+    done < <(find -L "$path" -type f \( -name '*.json.gz' -o -name '*.json' -o -name '*.jsonl' \
+                 -o -name '*.jsonl.gz' -o -name '*.ndjson' -o -name '*.ndjson.gz' \
+                 -o -name 'ConfigWritabilityCheckFile' \) -print0 2>/dev/null | sort -z)
+done
+
+echo "$prog: $files file(s) read, $failed failed, $skipped digest or check file(s) skipped" >&2
+exit $status
