@@ -21,7 +21,7 @@ $(INSTALLED): requirements.txt
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv \
 		|| $(PYTHON) -m pip install --quiet --user uv
 	@[ -x $(PY) ] || $(UV) venv --quiet $(VENV)
-	$(UV) pip sync --quiet --python $(PY) requirements.txt
+	$(UV) pip sync --quiet --compile-bytecode --python $(PY) requirements.txt
 	@touch $@
 
 jq:

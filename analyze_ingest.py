@@ -110,7 +110,7 @@ class Run:
             "select sha256, min(path) from ingested_files where status in ('loaded', 'partial') "
             "and sha256 is not null group by sha256").fetchall())
         to_read = []
-        for item in logfiles.discover([i for i in inputs if i != "-"], self.note_problem):
+        for item in logfiles.discover([i for i in inputs if i != "-"], self.discovery_problem):
             previous = known.get(item.path)
             unchanged = previous is not None and previous[:2] == (item.size, item.mtime_ns)
             if item.status:
@@ -128,14 +128,15 @@ class Run:
         self.store(con, parsers.results(to_read, "-" in inputs))
         self.report(con)
 
-    def note_problem(self, item):
-        """An input that could not be (fully) read: named on stderr, kept for the analyst log.
+    def discovery_problem(self, item):
+        """A path that could not be walked (unreadable folder, link loop, missing input)."""
+        result = logfiles.FileResult(item.path, status=item.status, reason=item.reason)
+        self.finish_file(result, 0)
+        if result.status == "skipped":
+            self.note_problem(result)
 
-        Discovery problems (unreadable folders, link loops) are counted here; file results
-        were counted by finish_file.
-        """
-        if not isinstance(item, logfiles.FileResult):
-            self.counts[item.status] += 1
+    def note_problem(self, item):
+        """An input that could not be (fully) read: named on stderr, kept for the analyst log."""
         self.problems.append((item.path, item.status, item.reason))
         if len(self.problems) <= MAX_PROBLEM_LINES:
             print(f"analyze_ingest.py: {terminal_safe(item.path)}: {item.status}: {terminal_safe(item.reason)}",
@@ -323,11 +324,24 @@ class Run:
 # ---------------------------------------------------------------- helpers
 
 def arrow_batch(results):
-    """An Arrow table over the workers' buffers (records are not copied): record, fallback_id, source_file, ord."""
+    """An Arrow table over a batch: record, fallback_id, source_file, ord.
+
+    The files' buffers are joined into one (a memory copy, not per-record work): DuckDB
+    handles one large Arrow array far faster than thousands of small ones, and CloudTrail
+    files are small (often a few dozen records each).
+    """
     counts = np.array([result.records for result in results], dtype=np.int64)
     total = int(counts.sum())
-    records = [pa.LargeStringArray.from_buffers(result.records, pa.py_buffer(result.offsets), pa.py_buffer(result.data))
-               for result in results]
+    data = b"".join(result.data for result in results)
+    offsets = np.empty(total + 1, dtype=np.int64)
+    offsets[0] = 0
+    position, base = 1, 0
+    for result, count in zip(results, counts):
+        file_offsets = np.frombuffer(result.offsets, dtype=np.int64)
+        offsets[position:position + count] = file_offsets[1:] + base
+        position += count
+        base += int(file_offsets[-1])
+    records = pa.LargeStringArray.from_buffers(total, pa.py_buffer(offsets), pa.py_buffer(data))
     fallback = pa.nulls(total, pa.string())
     if any(result.fallback_ids for result in results):
         ids = [None] * total
@@ -339,12 +353,8 @@ def arrow_batch(results):
         fallback = pa.array(ids, pa.string())
     file_index = np.repeat(np.arange(len(results), dtype=np.int32), counts)
     source = pa.DictionaryArray.from_arrays(pa.array(file_index), pa.array([result.path for result in results]))
-    return pa.table({
-        "record": pa.chunked_array(records, pa.large_string()),
-        "fallback_id": fallback,
-        "source_file": source,
-        "ord": pa.array(np.arange(total, dtype=np.int64)),
-    })
+    return pa.table({"record": records, "fallback_id": fallback, "source_file": source,
+                     "ord": pa.array(np.arange(total, dtype=np.int64))})
 
 
 def group_files(items):

@@ -7,6 +7,7 @@ without touching records one by one.
 import gc
 import hashlib
 import os
+import re
 import signal
 import stat
 import zlib
@@ -196,12 +197,18 @@ def _fill(result, records, problems):
     dumps = orjson.dumps
     texts = []
     fallback_ids = {}
-    for index, record in enumerate(records):
-        text = dumps(record)
-        texts.append(text)
+    for record in records:
+        try:
+            text = dumps(record)
+        except orjson.JSONEncodeError as error:
+            # orjson reads 1024 levels of nesting but writes only 255; no real record is
+            # that deep, so such a record is named as bad rather than crashing the run.
+            problems.add(f"a record could not be stored ({error})")
+            continue
         event_id = record.get("eventID")
         if not event_id or not isinstance(event_id, str):
-            fallback_ids[index] = content_id(record)
+            fallback_ids[len(texts)] = content_id(record)
+        texts.append(text)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     offsets = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
@@ -273,20 +280,47 @@ def decompress(raw):
     return b"".join(pieces)
 
 
+# \uD800-\uDFFF escapes that are not part of a high+low pair: valid JSON text, invalid Unicode.
+_LONE_SURROGATE = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+                             rb"|(?<![0-9a-fA-F]{4})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+
+
 def _loads(content):
-    """orjson.loads, retrying once with invalid UTF-8 replaced; returns (value, note)."""
+    """orjson.loads, repairing what would otherwise lose a whole file; returns (value, note).
+
+    Invalid UTF-8 bytes and lone surrogate escapes become U+FFFD (noted), so one bad
+    character in an attacker-chosen user agent does not cost the file's other records.
+    """
     try:
         return orjson.loads(content), ""
     except orjson.JSONDecodeError as error:
-        if "utf-8" not in str(error).lower() and "surrogate" not in str(error).lower():
+        message = str(error).lower()
+        if "utf-8" not in message and "surrogate" not in message:
             raise
-    repaired = content.decode("utf-8", "replace").encode("utf-8", "surrogatepass")
-    return orjson.loads(repaired), "invalid UTF-8 bytes replaced with U+FFFD"
+    notes = []
+    repaired = content.decode("utf-8", "replace").encode("utf-8")
+    if repaired != content:
+        notes.append("invalid UTF-8 bytes replaced with U+FFFD")
+    unpaired = _LONE_SURROGATE.sub(rb"\\ufffd", repaired)
+    if unpaired != repaired:
+        notes.append("lone surrogate escapes replaced with U+FFFD")
+    return orjson.loads(unpaired), "; ".join(notes)
+
+
+def json_type(value):
+    """The JSON name of a parsed value's type, for messages."""
+    return {dict: "object", list: "array", str: "string", int: "number", float: "number",
+            bool: "boolean", type(None): "null"}.get(type(value), type(value).__name__)
 
 
 def parse_document(content):
     """A whole-file JSON document to its list of records (or NDJSON read line by line)."""
     problems = Problems()
+    stripped = content.rstrip(b"\x00")
+    if len(stripped) != len(content):
+        # A file cut short by a crash is often padded with zero bytes; the JSON before them is intact.
+        problems.notes.append(f"{len(content) - len(stripped)} trailing zero bytes ignored")
+        content = stripped
     try:
         document, note = _loads(content)
     except orjson.JSONDecodeError as error:
@@ -299,7 +333,7 @@ def parse_document(content):
         if "Records" in document:
             records = document["Records"]
             if not isinstance(records, list):
-                raise FileProblem(f"'Records' is a {type(records).__name__}, not a list")
+                raise FileProblem(f"'Records' is a JSON {json_type(records)}, not a list")
         elif "digestStartTime" in document or "digestS3Bucket" in document:
             problems.skip_reason = "CloudTrail digest file (integrity hashes, no events)"
             return [], problems
@@ -314,7 +348,7 @@ def parse_document(content):
     elif isinstance(document, list):
         records = document
     else:
-        raise FileProblem(f"JSON {type(document).__name__} at top level - not a CloudTrail log")
+        raise FileProblem(f"a JSON {json_type(document)} at top level - not a CloudTrail log")
     return _keep_records(records, problems, "record"), problems
 
 
@@ -346,7 +380,7 @@ def _keep_records(records, problems, label):
     if len(kept) != len(records):
         for index, record in enumerate(records):
             if not isinstance(record, dict):
-                problems.add(f"{label} {index}: a JSON {type(record).__name__}, not an object")
+                problems.add(f"{label} {index}: a JSON {json_type(record)}, not an object")
             elif not _is_record(record):
                 problems.add(f"{label} {index}: no eventSource, eventVersion, userIdentity or awsRegion - not a CloudTrail record")
     return kept
