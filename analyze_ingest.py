@@ -78,7 +78,7 @@ def ingest(argv):
             casedb.ensure_schema(con)
             run.execute(con, inputs, parsers)
         except duckdb.Error as error:
-            raise ToolError(f"{db_path}: database error: {str(error).splitlines()[0]}") from None
+            raise ToolError(database_error(db_path, error)) from None
         finally:
             con.close()
     return run.exit_code()
@@ -194,7 +194,10 @@ class Run:
             self.write_file_rows(con)
             con.commit()
         except BaseException:
-            con.rollback()
+            try:
+                con.rollback()
+            except duckdb.Error:
+                pass    # after a failed write DuckDB refuses everything; its WAL keeps the file consistent
             raise
 
     def finish_file(self, result, new):
@@ -368,6 +371,16 @@ def group_files(items):
             group, size = [], 0
     if group:
         yield group
+
+
+def database_error(db_path, error):
+    """One line for a DuckDB error, with what to do about a full disk."""
+    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if any(sign in message for sign in ("No space left", "File too large", "Could not write", "Disk quota")):
+        return (f"{db_path}: cannot write to the database ({message}) - free disk space (or set "
+                "CLOUDTRAIL_MEMORY_LIMIT higher to spill less) and run the same command again; "
+                "everything stored before is kept")
+    return f"{db_path}: database error: {message}"
 
 
 def task_size(task):

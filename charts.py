@@ -114,6 +114,7 @@ def bar_chart(labels, values, title, value_label, path, colours=None):
     axis.set_yticklabels([chart_label(label) for label in labels], fontsize=8)
     axis.set_xlabel(value_label)
     axis.set_title(chart_label(title, 90))
+    axis.xaxis.get_major_locator().set_params(integer=True)
     return _save(figure, path)
 
 

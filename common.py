@@ -42,6 +42,10 @@ def run_cli(doc, argv, body):
         print(f"{prog}: interrupted - nothing half-written was kept; run the same command again to finish",
               file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of stdout went away (`| head`); the work itself is done and stored.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 def env_text(name, default):

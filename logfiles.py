@@ -85,8 +85,11 @@ def discover(arguments, on_problem):
             continue
         if stat.S_ISDIR(info.st_mode):
             found.extend(_walk(argument, on_problem))
-        else:
+        elif stat.S_ISREG(info.st_mode):
             found.append(InputFile(argument, info.st_size, info.st_mtime_ns))
+        else:
+            # A pipe or device would block or never end; logs are regular files (use - for a pipe).
+            on_problem(InputFile(argument, status="failed", reason="not a regular file (use - to read a pipe)"))
     return found
 
 
