@@ -263,7 +263,7 @@ select
     try_cast(v[28] as boolean) as mfa_authenticated,
     try_cast(v[29] as boolean) as session_credential_from_console,
     v[30] as invoked_by,
-    coalesce(v[20], v[21], v[30], v[22], v[19]) as actor,
+    coalesce(nullif(v[20], ''), nullif(v[21], ''), nullif(v[30], ''), nullif(v[22], ''), v[19]) as actor,
     nullif(n[1], 'null') as user_identity,
     nullif(n[2], 'null') as request_parameters,
     nullif(n[3], 'null') as response_elements,

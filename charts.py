@@ -102,7 +102,7 @@ def _integer_ticks(axis):
     axis.yaxis.get_major_locator().set_params(integer=True)
 
 
-def bar_chart(labels, values, title, value_label, path, colours=None):
+def bar_chart(labels, values, title, value_label, path, colours=None, label_limit=40):
     """Horizontal bars, largest at the top; None when there is nothing to draw."""
     if not labels:
         return None
@@ -111,14 +111,15 @@ def bar_chart(labels, values, title, value_label, path, colours=None):
     positions = range(len(labels))[::-1]
     axis.barh(list(positions), values, color=colours or "#4c72b0")
     axis.set_yticks(list(positions))
-    axis.set_yticklabels([chart_label(label) for label in labels], fontsize=8)
+    axis.set_yticklabels([chart_label(label, label_limit) for label in labels], fontsize=8)
     axis.set_xlabel(value_label)
     axis.set_title(chart_label(title, 90))
     axis.xaxis.get_major_locator().set_params(integer=True)
     return _save(figure, path)
 
 
-def time_series_by_group(frame, time_column, group_column, count_column, title, value_label, path, top=6):
+def time_series_by_group(frame, time_column, group_column, count_column, title, value_label, path, top=6,
+                         label_limit=40):
     """Counts over time as stacked bars, one colour per group (the `top` largest; the rest 'other')."""
     if frame.empty:
         return None
@@ -136,7 +137,8 @@ def time_series_by_group(frame, time_column, group_column, count_column, title, 
     bottom = None
     width = pd.Timedelta(rule) * 0.85
     for group in order:
-        axis.bar(table.index, table[group], width=width, bottom=bottom, align="edge", label=chart_label(group))
+        axis.bar(table.index, table[group], width=width, bottom=bottom, align="edge",
+                 label=chart_label(group, label_limit))
         bottom = table[group] if bottom is None else bottom + table[group]
     axis.set_title(chart_label(title, 90))
     axis.set_ylabel(f"{value_label} {unit}")

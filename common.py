@@ -111,7 +111,7 @@ def describe_window(since, until):
         return "all events in the database"
     start = format_time(since) if since else "the first event"
     end = format_time(until - dt.timedelta(microseconds=1)) if until else "the last event"
-    return f"{start} to {end} (UTC)"
+    return f"{start} to {end}"
 
 
 def format_time(value):

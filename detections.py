@@ -242,14 +242,16 @@ class Area:
     notes: tuple = ()        # plain statements the report must make (e.g. what is excluded and why)
     setup_sql: str = ""      # views the detections share, stored in the case so queries can be pasted
     settings: tuple = ()     # Setting entries
+    data_notes: Callable = None   # data_notes(con) -> notes that depend on the data in scope
 
 
 def apply_settings(con, settings):
     """Sets each threshold as a DuckDB variable; returns {variable: value} for the report."""
     applied = {}
     for setting in settings:
-        if not re.fullmatch(r"[a-z_]+", setting.variable):
-            raise ValueError(f"bad setting name {setting.variable!r}")
+        # The name is written into SQL (a variable name cannot be a parameter), so it is checked.
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", setting.variable):
+            raise common.ToolError(f"threshold name {setting.variable!r} must be lowercase letters, digits and _")
         value = common.env_number(setting.env, setting.default, type(setting.default))
         con.execute(f"set variable {setting.variable} = ?", [value])
         applied[setting.variable] = value
@@ -285,7 +287,9 @@ def _run_detector(argv, area, detections, extra_charts, db_path, since, until, s
         folder = common.output_dir(db_path)
         findings = [f for o in outcomes for f in o.findings]
         drawn, notes = [], list(area.notes)
-        notes += [f"{s.meaning}: {applied[s.variable]:g} (set {s.env} to change)" for s in area.settings]
+        if area.data_notes:
+            notes += list(area.data_notes(con))
+        notes += [f"{s.meaning}: {_number(applied[s.variable])} (set {s.env} to change)" for s in area.settings]
         chart_jobs = [lambda: [(area.activity_title + " (findings marked)", charts.activity_chart(
             con, area.activity_sql, findings, area.activity_title,
             common.new_output_path(folder, f"{area.name}_activity", ".png", started)))]]
@@ -312,6 +316,10 @@ def _run_detector(argv, area, detections, extra_charts, db_path, since, until, s
         print(f"  chart: {path}")
     print(f"  analyst log: {log}")
     return common.EXIT_OK
+
+
+def _number(value):
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 
 def _log_run(argv, area, context, outcomes, report, drawn, started):
