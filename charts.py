@@ -78,6 +78,7 @@ def activity_chart(con, activity_sql, findings, title, path):
     _integer_ticks(axis)
     _findings_lane(lane, findings)
     lane.set_title(chart_label(title, 90))
+    _pad_single_bucket(axis, counts.index, rule)
     _time_axis(axis)
     return _save(figure, path)
 
@@ -144,9 +145,17 @@ def time_series_by_group(frame, time_column, group_column, count_column, title, 
     axis.set_ylabel(f"{value_label} {unit}")
     axis.set_xlabel("time (UTC)")
     _integer_ticks(axis)
+    _pad_single_bucket(axis, table.index, rule)
     _time_axis(axis)
     axis.legend(loc="upper right", fontsize=8)
     return _save(figure, path)
+
+
+def _pad_single_bucket(axis, index, rule):
+    """A lone bucket would fill the whole axis with tick labels in seconds; show its neighbours."""
+    if len(index) == 1:
+        step = pd.Timedelta(rule)
+        axis.set_xlim(index[0] - 3 * step, index[0] + 4 * step)
 
 
 def _time_axis(axis):

@@ -126,16 +126,17 @@ def run_detections(con, detections):
 
 def _finding_rows(con, detection):
     if detection.sql:
-        result = con.execute(detection.sql)
-        names = tuple(column[0] for column in result.description)
+        # Through Arrow: fetchall() of nested details structs was several times slower
+        # on detections with tens of thousands of findings.
+        table = con.sql(detection.sql).to_arrow_table()
+        names = tuple(table.column_names)
         if names != FINDING_COLUMNS:
             raise ValueError(f"query returns columns {names}, expected {FINDING_COLUMNS}")
-        found = result.fetchall()
+        found = table.to_pylist()
     else:
-        found = list(detection.find(con))
+        found = [dict(zip(FINDING_COLUMNS, values)) for values in detection.find(con)]
     rows = []
-    for values in found:
-        row = dict(zip(FINDING_COLUMNS, values))
+    for row in found:
         if row["severity"] is not None and row["severity"] not in SEVERITIES:
             raise ValueError(f"row severity {row['severity']!r} is not one of {SEVERITIES}")
         row["severity"] = row["severity"] or detection.severity
