@@ -20,7 +20,8 @@ environment:
   CLOUDTRAIL_MEMORY_LIMIT  DuckDB memory limit, default 2GB (spills to DATABASE.tmp/)
   CLOUDTRAIL_WORKERS       parser processes, default: number of cores
   CLOUDTRAIL_MAX_FILE_MB   refuse files that decompress to more than this, default 512
-  CLOUDTRAIL_BATCH_MB      record text stored per transaction, default 192 (less uses less memory)
+  CLOUDTRAIL_BATCH_MB      record text stored per transaction, default a tenth of the memory
+                           limit, at most 192 (less uses less memory, more is faster)
   CLOUDTRAIL_OUTPUT_DIR    where the analyst log goes, default reports/ beside DATABASE
 
 exit status: 0 every input read, 1 some input failed (named on stderr) or a runtime
@@ -51,9 +52,8 @@ FILE_ROW_SCHEMA = [
     ("status", pa.string()), ("reason", pa.string()), ("ingested_at", pa.timestamp("us", tz="UTC")),
     ("run_id", pa.string()),
 ]
-BATCH_MB = 192                       # record text per DuckDB insert (CLOUDTRAIL_BATCH_MB): bounds memory
+BATCH_MB = 192                       # most record text per DuckDB insert (CLOUDTRAIL_BATCH_MB): bounds memory
 TASK_BYTES = 4 * 1024 * 1024         # bytes of files handed to a worker at once
-IN_FLIGHT_BYTES = 32 * 1024 * 1024   # input bytes handed out but not yet stored (about 150 MB of records)
 MAX_PROBLEM_LINES = 20              # stderr lines about bad inputs; the analyst log lists all
 STDIN_CHUNK_BYTES = 16 * 1024 * 1024
 INLINE_BYTES = 8 * 1024 * 1024       # below this much input, parse in this process
@@ -72,7 +72,7 @@ def ingest(argv):
     run = Run(db_path, argv)
     # The parser processes are forked before DuckDB starts its threads: forking is cheap
     # and safe then, and they never touch the database.
-    with ParserPool() as parsers:
+    with ParserPool(run.batch_bytes) as parsers:
         con = casedb.connect(db_path, create=True)
         try:
             casedb.ensure_schema(con)
@@ -99,7 +99,10 @@ class Run:
         self.seen_hashes = {}
         self.stdin_total = None
         self.progress = None
-        self.batch_bytes = common.env_number("CLOUDTRAIL_BATCH_MB", BATCH_MB, float) * 1024 * 1024
+        # A batch is about a tenth of DuckDB's memory limit (192 MB at the default 2GB), so the
+        # batch, the records parsed ahead of it and DuckDB together stay near the limit.
+        default_mb = min(BATCH_MB, max(16, casedb.memory_limit_bytes() / 10 / 1024 / 1024))
+        self.batch_bytes = common.env_number("CLOUDTRAIL_BATCH_MB", default_mb, float) * 1024 * 1024
 
     # ------------------------------------------------------------ plan
 
@@ -148,19 +151,18 @@ class Run:
     # ------------------------------------------------------------ store
 
     def store(self, con, results):
-        batch, batch_bytes = [], 0
+        batch = Batch()
         for result in results:
             if result.sha256 and result.status in ("loaded", "partial"):
                 first = self.seen_hashes.setdefault(result.sha256, result.path)
                 if first != result.path:
                     result = logfiles.FileResult(result.path, result.size, result.mtime_ns, result.sha256,
                                                  status="skipped", reason=f"same content as {first}, already loaded")
-            batch.append(result)
-            batch_bytes += len(result.data)
+            batch.add(result)
             self.progress.advance(result)
-            if batch_bytes >= self.batch_bytes:
+            if len(batch.data) >= self.batch_bytes:
                 self.flush(con, batch)
-                batch, batch_bytes = [], 0
+                batch = Batch()
         self.flush(con, batch)
         self.progress.done()
 
@@ -171,20 +173,19 @@ class Run:
         'loaded' row yet, so the next run reads them again and the event-id check drops
         whatever of them was already stored.
         """
-        with_records = [result for result in batch if result.records]
         con.begin()
         try:
             new_by_file = {}
-            if with_records:
+            if batch.count:
                 load_id = casedb.scalar(con, "select nextval('load_ids')")
-                con.register("batch", arrow_batch(with_records))
+                con.register("batch", batch.table())
                 con.execute(casedb.NEW_RECORDS_SQL)
                 con.execute(casedb.INSERT_BATCH_SQL, {"load_id": load_id})
                 con.unregister("batch")
                 new_by_file = dict(con.execute(
                     "select source_file, count(*) from events where load_id = ? group by source_file",
                     [load_id]).fetchall())
-            for result in batch:
+            for result in batch.results:
                 if result.path == "<stdin>":
                     self.add_stdin(result)
                 else:
@@ -326,38 +327,54 @@ class Run:
 
 # ---------------------------------------------------------------- helpers
 
-def arrow_batch(results):
-    """An Arrow table over a batch: record, fallback_id, source_file, ord.
+class Batch:
+    """The records of a batch of files, copied into one buffer as the files arrive.
 
-    The files' buffers are joined into one (a memory copy, not per-record work): DuckDB
-    handles one large Arrow array far faster than thousands of small ones, and CloudTrail
-    files are small (often a few dozen records each).
+    Each file's buffer is dropped once copied, so a batch is held in memory once; DuckDB
+    then reads the buffer through Arrow without another copy (thousands of small Arrow
+    arrays, one per file, made DuckDB's insert five times slower than one large one).
     """
-    counts = np.array([result.records for result in results], dtype=np.int64)
-    total = int(counts.sum())
-    data = b"".join(result.data for result in results)
-    offsets = np.empty(total + 1, dtype=np.int64)
-    offsets[0] = 0
-    position, base = 1, 0
-    for result, count in zip(results, counts):
-        file_offsets = np.frombuffer(result.offsets, dtype=np.int64)
-        offsets[position:position + count] = file_offsets[1:] + base
-        position += count
-        base += int(file_offsets[-1])
-    records = pa.LargeStringArray.from_buffers(total, pa.py_buffer(offsets), pa.py_buffer(data))
-    fallback = pa.nulls(total, pa.string())
-    if any(result.fallback_ids for result in results):
-        ids = [None] * total
-        start = 0
-        for result, count in zip(results, counts):
+
+    def __init__(self):
+        self.data = bytearray()
+        self.offsets = [np.zeros(1, dtype=np.int64)]
+        self.fallback_ids = {}
+        self.paths, self.counts = [], []
+        self.results = []          # FileResults without their records, for the ingested_files rows
+        self.count = 0
+
+    def add(self, result):
+        if result.records:
+            file_offsets = np.frombuffer(result.offsets, dtype=np.int64)
+            self.offsets.append(file_offsets[1:] + len(self.data))
+            self.data += result.data
             for index, event_id in result.fallback_ids.items():
-                ids[start + index] = event_id
-            start += int(count)
-        fallback = pa.array(ids, pa.string())
-    file_index = np.repeat(np.arange(len(results), dtype=np.int32), counts)
-    source = pa.DictionaryArray.from_arrays(pa.array(file_index), pa.array([result.path for result in results]))
-    return pa.table({"record": records, "fallback_id": fallback, "source_file": source,
-                     "ord": pa.array(np.arange(total, dtype=np.int64))})
+                self.fallback_ids[self.count + index] = event_id
+            self.paths.append(result.path)
+            self.counts.append(result.records)
+            self.count += result.records
+        result.data, result.offsets, result.fallback_ids = b"", b"", {}
+        self.results.append(result)
+
+    def table(self):
+        """record, fallback_id, source_file, ord as an Arrow table over the buffer."""
+        offsets = np.concatenate(self.offsets)
+        records = pa.LargeStringArray.from_buffers(self.count, pa.py_buffer(offsets), pa.py_buffer(self.data))
+        fallback = pa.nulls(self.count, pa.string())
+        if self.fallback_ids:
+            fallback = pa.array([self.fallback_ids.get(i) for i in range(self.count)], pa.string())
+        file_index = np.repeat(np.arange(len(self.paths), dtype=np.int32), self.counts)
+        source = pa.DictionaryArray.from_arrays(pa.array(file_index), pa.array(self.paths, pa.string()))
+        return pa.table({"record": records, "fallback_id": fallback, "source_file": source,
+                         "ord": pa.array(np.arange(self.count, dtype=np.int64))})
+
+
+def arrow_batch(results):
+    """The Arrow table of a list of FileResults (used where results arrive all at once)."""
+    batch = Batch()
+    for result in results:
+        batch.add(result)
+    return batch.table()
 
 
 def group_files(items):
@@ -411,12 +428,15 @@ def stdin_chunks():
 class ParserPool:
     """Worker processes that parse files; results come back in input order.
 
-    Workers keep parsing while the parent stores a batch, up to IN_FLIGHT_BYTES of
-    input ahead of it: enough to keep both cores busy, little enough to bound memory.
+    Workers keep parsing while the parent stores a batch, up to about one batch of input
+    ahead of it: enough to keep both cores busy, little enough to bound memory.
     """
 
-    def __init__(self):
+    def __init__(self, batch_bytes):
         self.workers = common.env_number("CLOUDTRAIL_WORKERS", os.cpu_count() or 2)
+        # Compressed input handed out ahead of the parent: about one batch of records once
+        # decompressed (gzip JSON expands about six times).
+        self.in_flight_limit = max(TASK_BYTES, batch_bytes // 6)
         self.max_file_mb = common.env_number("CLOUDTRAIL_MAX_FILE_MB", logfiles.MAX_DECOMPRESSED_MB)
         self.pool = None
 
@@ -446,7 +466,7 @@ class ParserPool:
         in_flight = 0
         source = itertools.chain(tasks, stdin_tasks)
         while True:
-            while in_flight < IN_FLIGHT_BYTES or len(pending) < self.workers:
+            while in_flight < self.in_flight_limit or len(pending) < self.workers:
                 task = next(source, None)
                 if task is None:
                     break

@@ -313,6 +313,16 @@ def memory_limit():
     return value
 
 
+_UNITS = {"b": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "tb": 1000 ** 4,
+          "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3, "tib": 1024 ** 4}
+
+
+def memory_limit_bytes():
+    """The memory limit in bytes (DuckDB reads KB, MB, GB as powers of 1000)."""
+    number, unit = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([A-Za-z]+)", memory_limit()).groups()
+    return int(float(number) * _UNITS[unit.lower()])
+
+
 _LOCK_HOLDER = re.compile(r"PID (\d+)")
 
 

@@ -16,11 +16,11 @@ import common  # noqa: E402
 
 SEVERITY_COLOURS = {"critical": "#7b0000", "high": "#d62728", "medium": "#ff7f0e", "low": "#1f77b4", "info": "#7f7f7f"}
 SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
-_MATHTEXT = re.compile(r"([$\\^_{}])")
+_MATHTEXT = re.compile(r"(\$)")
 
 
 def chart_label(text, limit=40):
-    """Log text safe for a matplotlib label: no mathtext ($...$), no control characters, short."""
+    """Log text safe for a matplotlib label: no mathtext (only $ starts it), no control characters, short."""
     value = common.terminal_safe("" if text is None else str(text)).replace("\n", " ")
     if len(value) > limit:
         value = value[: limit - 3] + "..."

@@ -20,6 +20,7 @@ returns the FINDING_COLUMNS, in that order:
   summary      one line a person can read
   details      the evidence specific to the detection (a struct, stored as JSON)
 """
+import os
 import re
 import sys
 import time
@@ -225,10 +226,14 @@ def check_detection(detection):
 
 @dataclass(frozen=True)
 class Setting:
-    """A threshold the analyst can change: SQL reads getvariable(variable), the shell sets env."""
+    """A threshold the analyst can change: SQL reads getvariable(variable), the shell sets env.
+
+    A number, or (default a tuple) a list of texts given comma-separated, read in SQL as a
+    varchar[] variable.
+    """
     variable: str
     env: str
-    default: float
+    default: object
     meaning: str
 
 
@@ -253,8 +258,13 @@ def apply_settings(con, settings):
         # The name is written into SQL (a variable name cannot be a parameter), so it is checked.
         if not re.fullmatch(r"[a-z][a-z0-9_]*", setting.variable):
             raise common.ToolError(f"threshold name {setting.variable!r} must be lowercase letters, digits and _")
-        value = common.env_number(setting.env, setting.default, type(setting.default))
-        con.execute(f"set variable {setting.variable} = ?", [value])
+        if isinstance(setting.default, tuple):
+            raw = os.environ.get(setting.env, "")
+            value = [item.strip() for item in raw.split(",") if item.strip()] if raw.strip() else list(setting.default)
+            con.execute(f"set variable {setting.variable} = ?::varchar[]", [value])
+        else:
+            value = common.env_number(setting.env, setting.default, type(setting.default))
+            con.execute(f"set variable {setting.variable} = ?", [value])
         applied[setting.variable] = value
     return applied
 
@@ -320,6 +330,8 @@ def _run_detector(argv, area, detections, extra_charts, db_path, since, until, s
 
 
 def _number(value):
+    if isinstance(value, list):
+        return ", ".join(value) if value else "none"
     return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 
 

@@ -119,8 +119,9 @@ def _detection_section(outcome):
              f"**Known false positives.** {d.false_positives}", "",
              "**Triage.**", ""]
     lines += [f"{number}. {step}" for number, step in enumerate(d.triage, 1)]
-    lines += ["", "**Evidence.**", ""]
-    shown = outcome.findings[:EVIDENCE_ROWS_SHOWN]
+    lines += ["", "**Evidence** (most severe first, then by time).", ""]
+    ordered = sorted(outcome.findings, key=lambda f: SEVERITY_ORDER[f["severity"]])   # stable: time order kept
+    shown = ordered[:EVIDENCE_ROWS_SHOWN]
     lines += md_table(
         ["time", "severity", "result", "actor", "source IP", "account", "region", "resource", "summary", "event id"],
         [(format_time(f["event_time"]), f["severity"], result_text(f["error_code"]),
