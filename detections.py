@@ -300,7 +300,7 @@ def _run_detector(argv, area, detections, extra_charts, db_path, since, until, s
         drawn, notes = [], list(area.notes)
         if area.data_notes:
             notes += list(area.data_notes(con))
-        notes += [f"{s.meaning}: {_number(applied[s.variable])} (set {s.env} to change)" for s in area.settings]
+        notes += [f"{s.meaning}: {setting_text(applied[s.variable])} (set {s.env} to change)" for s in area.settings]
         chart_jobs = [lambda: [(area.activity_title + " (findings marked)", charts.activity_chart(
             con, area.activity_sql, findings, area.activity_title,
             common.new_output_path(folder, f"{area.name}_activity", ".png", started)))]]
@@ -329,8 +329,9 @@ def _run_detector(argv, area, detections, extra_charts, db_path, since, until, s
     return common.EXIT_OK
 
 
-def _number(value):
-    if isinstance(value, list):
+def setting_text(value):
+    """A threshold as the reports and README show it."""
+    if isinstance(value, (list, tuple)):
         return ", ".join(value) if value else "none"
     return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
 

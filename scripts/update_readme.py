@@ -6,7 +6,6 @@ usage: scripts/update_readme.py [--check]
 
   --check  change nothing; exit 1 if README.md is not current (the test suite runs this)
 """
-import contextlib
 import importlib
 import os
 import re
@@ -19,6 +18,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 
 import casedb  # noqa: E402
+import detections  # noqa: E402
 from reports import attack_link  # noqa: E402
 
 
@@ -48,7 +48,7 @@ def detections_section():
             parts.append(f"| `{d.id}` | {d.title} | {d.severity} | {', '.join(attack_link(m) for m in d.mitre)} |")
         if module.AREA.settings:
             parts.append("")
-            parts.append("Thresholds: " + "; ".join(f"`{s.env}` ({s.meaning.lower()}, default {s.default:g})"
+            parts.append("Thresholds: " + "; ".join(f"`{s.env}` ({s.meaning.lower()}, default {detections.setting_text(s.default)})"
                                                     for s in module.AREA.settings) + ".")
         parts.append("")
     return "\n".join(parts).rstrip()
@@ -56,7 +56,7 @@ def detections_section():
 
 def panther_section():
     import panther_agreement
-    with tempfile.TemporaryDirectory() as folder, contextlib.redirect_stdout(sys.stderr):
+    with tempfile.TemporaryDirectory() as folder:
         os.environ["CLOUDTRAIL_OUTPUT_DIR"] = folder
         return panther_agreement.table()
 
