@@ -40,7 +40,6 @@ KEY_ID = re.compile(r"^(AKIA|ASIA)[A-Z0-9]{12,124}$")
 # Loose on purpose: anonymised public data writes addresses such as 06.237.252.245.
 IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 IPV6 = re.compile(r"^[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){2,7}$")
-ARN_PREFIX = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:")
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 
 # What was acted on, from the request fields services use most; the first one present wins.
@@ -421,11 +420,6 @@ class Resolution:
                 "ips": sorted(self.ips), "signins": sorted(self.signins)}
 
 
-def short_identity(actor):
-    """An ARN without its arn:aws:iam::ACCOUNT: prefix (user/alice, assumed-role/Admin/s)."""
-    return ARN_PREFIX.sub("", actor) if actor else "(none)"
-
-
 def resolve(con, text):
     """Reads ACTOR as a key, ARN, IP or name and finds the identities it stands for."""
     r = Resolution(text)
@@ -636,7 +630,7 @@ def _investigate(argv, con, context, actor, started):
 
 def _chart(con, actor, findings, folder, moment):
     marks = [{"event_time": row[4], "severity": row[0]} for row in findings]
-    title = f"Calls from {actor.text}" if actor.ips else f"Calls by {short_identity(actor.text)}"
+    title = f"Calls from {actor.text}" if actor.ips else f"Calls by {common.short_identity(actor.text, with_account=False)}"
     try:
         path = charts.activity_chart(con, ACTIVITY_SQL, marks, title,
                                      common.new_output_path(folder, "actor_activity", ".png", moment))
@@ -746,7 +740,7 @@ def pivots(db_path, r, identities):
     db = shlex.quote(db_path)
     found = []
     if r.ips:
-        found += [(f"everything {md_text(short_identity(a))} did ({n:,} call(s) from this IP)",
+        found += [(f"everything {md_text(common.short_identity(a, with_account=False))} did ({n:,} call(s) from this IP)",
                     f"analyze_actor.py {db} {shlex.quote(a)}") for a, _, n, _, _ in identities[:10] if a]
     else:
         found += [(f"the session it started with {name}", f"analyze_actor.py {db} {shlex.quote(arn)}")
@@ -844,7 +838,7 @@ def _timeline_section(timeline):
     rows = []
     for (first, last, calls, relation, actor, key, service, action, target, error, ip, agent, found,
          event_id, _) in timeline:
-        who = short_identity(actor) + ("" if relation == "own call" else f" ({relation})")
+        who = common.short_identity(actor, with_account=False) + ("" if relation == "own call" else f" ({relation})")
         rows.append((_when(first, last), calls, Markdown(md_code(who, 100)), key, service, action,
                      Markdown(md_code(target, 80)), _result(error), ip, Markdown(md_code(agent, 50)),
                      found or "", Markdown(md_code(event_id) + (" (first)" if calls > 1 else ""))))

@@ -19,16 +19,11 @@ thresholds (environment variables):
 """
 import sys
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
-
-import casedb  # noqa: E402
-import charts  # noqa: E402
-import common  # noqa: E402
-import detections  # noqa: E402
-from detections import Area, Detection, Setting  # noqa: E402
+import casedb
+import charts
+import common
+import detections
+from detections import Area, Detection, Setting
 
 # Shared knowledge, read from all loaded events (not only the window): what happened before
 # the window tells which buckets hold CloudTrail logs and how a trail was set up before it
@@ -1313,7 +1308,7 @@ def calls_by_service_chart(con, outcomes, folder, moment):
         order by count(*) desc, call
         limit 25
     """)
-    path = _stacked_bars(
+    path = charts.stacked_bar_chart(
         [call for call, _, _ in rows],
         [("succeeded", [ok for _, ok, _ in rows], "#8fb0d6"), ("failed (attempt)", [bad for _, _, bad in rows], "#f0a04b")],
         "Calls that can switch off or narrow logging and detection, by service and action", "calls",
@@ -1331,46 +1326,12 @@ def findings_by_actor_chart(con, outcomes, folder, moment):
     ranked = sorted(per_actor.items(), key=lambda item: (-sum(item[1].values()), item[0]))[:15]
     severities = [s for s in sorted(charts.SEVERITY_RANK, key=charts.SEVERITY_RANK.get, reverse=True)
                   if any(counts[s] for _, counts in ranked)]
-    path = _stacked_bars(
-        [_short_actor(actor) for actor, _ in ranked],
+    path = charts.stacked_bar_chart(
+        [common.short_identity(actor) for actor, _ in ranked],
         [(severity, [counts[severity] for _, counts in ranked], charts.SEVERITY_COLOURS[severity]) for severity in severities],
         "Tampering findings by actor and severity", "findings",
         common.new_output_path(folder, "defense_evasion_findings_by_actor", ".png", moment))
     return [("Tampering findings by actor and severity", path)]
-
-
-def _stacked_bars(labels, segments, title, value_label, path):
-    """Horizontal bars, the first label at the top, each split into coloured segments
-    [(name, values, colour)]; None when there is nothing to draw."""
-    if not labels:
-        return None
-    positions = list(range(len(labels)))[::-1]
-    figure, axis = plt.subplots(figsize=(10, max(2.5, 0.38 * len(labels) + 1.4)))
-    try:
-        left = [0] * len(labels)
-        for name, values, colour in segments:
-            axis.barh(positions, values, left=left, color=colour, label=name)
-            left = [a + b for a, b in zip(left, values)]
-        axis.set_yticks(positions)
-        axis.set_yticklabels([charts.chart_label(label, 60) for label in labels], fontsize=8)
-        axis.xaxis.get_major_locator().set_params(integer=True)
-        axis.set_xlabel(value_label)
-        axis.set_title(charts.chart_label(title, 90))
-        axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
-        figure.tight_layout()
-        figure.savefig(path, dpi=100)
-    finally:
-        plt.close(figure)
-    return path
-
-
-def _short_actor(actor):
-    """An actor ARN shortened for a chart label: 'user/alice (111122223333)'."""
-    parts = actor.split(":", 5)
-    if actor.startswith("arn:") and len(parts) == 6:
-        resource = parts[5].replace("assumed-role/", "role/", 1)
-        return f"{resource} ({parts[4]})" if parts[4] else resource
-    return actor
 
 
 def main(argv):

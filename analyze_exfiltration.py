@@ -1162,12 +1162,6 @@ DETECTIONS = [
 ]
 
 
-def short_identity(caller):
-    """An identity short enough for a chart label: the role or user name first, then the account."""
-    match = re.match(r"^arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):(?:assumed-role/)?(.*)$", caller or "")
-    return f"{match.group(2)} ({match.group(1)})" if match else caller
-
-
 def _name_only(caller):
     """The role or user name of an ARN (no account, no session), for a label with little room."""
     match = re.match(r"^arn:aws[a-z-]*:(?:iam|sts)::\d{12}:(?:assumed-role|role|user)/([^/]+)", caller or "")
@@ -1190,7 +1184,7 @@ def data_access_charts(con, outcomes, folder, moment):
         group by all
     """)
     if not frame.empty:
-        frame["caller"] = frame["caller"].map(short_identity)
+        frame["caller"] = frame["caller"].map(common.short_identity)
     secrets = charts.time_series_by_group(
         frame, "minute", "caller", "reads", "Secret and password read calls by identity", "read calls",
         common.new_output_path(folder, "exfiltration_secret_reads", ".png", moment))

@@ -17,7 +17,6 @@ Exit status 0 when the hunt ran (even if a detector crashed: the summary says so
 runtime problem, 2 for bad arguments.
 """
 import contextlib
-import importlib
 import io
 import os
 import shlex
@@ -141,22 +140,12 @@ class _Tee(io.TextIOBase):
 
 
 def discover_detectors(folder=None):
-    """Every analyze_*.py in folder defining DETECTIONS and AREA, by name; one that cannot be
-    imported is returned with the reason, since it may be a detector."""
+    """Every analyze_*.py in folder defining DETECTIONS and AREA; one that cannot be imported
+    is kept with the reason, since it may be a detector."""
     folder = Path(folder or DETECTOR_FOLDER)
-    found = []
-    for path in sorted(folder.glob("analyze_*.py")):
-        if path.resolve() == Path(__file__).resolve():
-            continue
-        try:
-            module = importlib.import_module(path.stem)
-        # A detector being edited may fail in any way on import; the hunt names it and goes on.
-        except Exception as error:  # noqa: BLE001
-            found.append(DetectorRun(path.name, problem=f"could not be loaded: {_one_line(error)}"))
-            continue
-        if hasattr(module, "DETECTIONS") and hasattr(module, "AREA"):
-            found.append(DetectorRun(path.name, module))
-    return found
+    return [DetectorRun(script, module, problem=problem)
+            for script, module, problem in detections.find_detectors(folder)
+            if script != Path(__file__).name]
 
 
 def run_one(run, db_path, window_args, folder):

@@ -25,10 +25,9 @@ import urllib.parse
 import orjson
 
 import casedb
-import charts  # chooses the Agg backend before pyplot is imported
+import charts
 import common
 import detections
-import matplotlib.pyplot as plt
 from detections import Area, Detection, Setting
 
 # IAM events, normalised once. Over all data (a group's admin policy or a customer policy's
@@ -1069,40 +1068,14 @@ def write_calls_by_actor_chart(con, outcomes, folder, moment):
     """)
     if not found:
         return []
-    labels = [_short_actor(who) for who, _, _ in found]
-    succeeded = [s for _, s, _ in found]
-    failed = [f for _, _, f in found]
-    positions = list(range(len(found)))[::-1]
-    figure, axis = plt.subplots(figsize=(10, max(2.5, 0.4 * len(found) + 1.4)))
-    try:
-        axis.barh(positions, succeeded, color="#8fb0d6", label="succeeded")
-        axis.barh(positions, failed, left=succeeded, color="#f0a04b", label="failed (denied or errored)")
-        axis.set_yticks(positions)
-        axis.set_yticklabels([charts.chart_label(label, 55) for label in labels], fontsize=8)
-        axis.set_xlabel("IAM write calls (create, attach, put, update, delete, ...)")
-        axis.set_title("IAM write calls by caller: succeeded and failed")
-        axis.xaxis.get_major_locator().set_params(integer=True)
-        for position, ok, bad in zip(positions, succeeded, failed):
-            axis.text(ok + bad, position, f" {ok:,}" + (f" + {bad:,} failed" if bad else ""), va="center", fontsize=8)
-        axis.set_xlim(0, max(s + f for s, f in zip(succeeded, failed)) * 1.18)
-        axis.legend(loc="lower right", fontsize=8)
-        figure.tight_layout()
-        path = common.new_output_path(folder, "iam_write_calls_by_actor", ".png", moment)
-        figure.savefig(path, dpi=100)
-    finally:
-        plt.close(figure)
+    path = charts.stacked_bar_chart(
+        [common.short_identity(who) for who, _, _ in found],
+        [("succeeded", [ok for _, ok, _ in found], "#8fb0d6"),
+         ("failed (denied or errored)", [bad for _, _, bad in found], "#f0a04b")],
+        "IAM write calls by caller: succeeded and failed",
+        "IAM write calls (create, attach, put, update, delete, ...)",
+        common.new_output_path(folder, "iam_write_calls_by_actor", ".png", moment), label_limit=55, totals=True)
     return [("IAM write calls by caller (a role's sessions counted under the role), succeeded and failed", path)]
-
-
-def _short_actor(actor):
-    """'123456789012 user/alice' from an ARN: the account and the part people recognise."""
-    match = re.match(r"^arn:[^:]*:(?:iam|sts)::(\d*):(.*)$", actor)
-    if not match:
-        return actor
-    account, rest = match.groups()
-    if rest.startswith("assumed-role/"):
-        rest = "role " + rest[len("assumed-role/"):]
-    return f"{rest} ({account})" if account else rest
 
 
 def main(argv):

@@ -119,6 +119,30 @@ def bar_chart(labels, values, title, value_label, path, colours=None, label_limi
     return _save(figure, path)
 
 
+def stacked_bar_chart(labels, segments, title, value_label, path, label_limit=60, totals=False):
+    """Horizontal bars, the first label at the top, each split into coloured segments
+    [(name, values, colour)]; totals writes each bar's total at its end. None when empty."""
+    if not labels:
+        return None
+    positions = list(range(len(labels)))[::-1]
+    figure, axis = plt.subplots(figsize=(10, max(2.5, 0.4 * len(labels) + 1.4)))
+    left = [0] * len(labels)
+    for name, values, colour in segments:
+        axis.barh(positions, values, left=left, color=colour, label=chart_label(name))
+        left = [a + b for a, b in zip(left, values)]
+    if totals:
+        for position, total in zip(positions, left):
+            axis.text(total, position, f" {total:,}", va="center", fontsize=8)
+        axis.set_xlim(0, max(left) * 1.12 or 1)
+    axis.set_yticks(positions)
+    axis.set_yticklabels([chart_label(label, label_limit) for label in labels], fontsize=8)
+    axis.xaxis.get_major_locator().set_params(integer=True)
+    axis.set_xlabel(value_label)
+    axis.set_title(chart_label(title, 90))
+    axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
+    return _save(figure, path)
+
+
 def time_series_by_group(frame, time_column, group_column, count_column, title, value_label, path, top=6,
                          label_limit=40):
     """Counts over time as stacked bars, one colour per group (the `top` largest; the rest 'other')."""

@@ -178,6 +178,23 @@ class AnalystLog:
         return self.path
 
 
+# ---------------------------------------------------------------- identities
+
+_ARN = re.compile(r"^arn:aws[a-z-]*:(?:iam|sts)::(\d*):(.+)$")
+
+
+def short_identity(actor, with_account=True):
+    """An IAM or STS ARN as people read it: 'user/alice (111122223333)',
+    'assumed-role/Admin/bob (111122223333)'; anything else unchanged."""
+    if not actor:
+        return "(none)"
+    match = _ARN.match(actor)
+    if not match:
+        return actor
+    account, rest = match.groups()
+    return f"{rest} ({account})" if with_account and account else rest
+
+
 # ---------------------------------------------------------------- untrusted text
 
 # C0/C1 control characters (terminal escapes among them) except tab and newline.

@@ -202,6 +202,26 @@ def _text(value):
     return orjson.dumps(value, default=str).decode()
 
 
+def find_detectors(folder):
+    """[(script name, module or None, problem)] for every analyze_*.py in folder defining
+    DETECTIONS and AREA. A script that cannot be imported may be a detector, so it is listed
+    with the reason instead of being skipped."""
+    import importlib
+    from pathlib import Path
+
+    found = []
+    for path in sorted(Path(folder).glob("analyze_*.py")):
+        try:
+            module = importlib.import_module(path.stem)
+        # A detector being edited may fail on import in any way; callers name it and go on.
+        except Exception as error:  # noqa: BLE001
+            found.append((path.name, None, f"could not be loaded: {type(error).__name__}: {error}".splitlines()[0]))
+            continue
+        if hasattr(module, "DETECTIONS") and hasattr(module, "AREA"):
+            found.append((path.name, module, ""))
+    return found
+
+
 def check_detection(detection):
     """Metadata problems of a detection (empty list when it is well formed)."""
     problems = []

@@ -6,7 +6,6 @@ usage: scripts/update_readme.py [--check]
 
   --check  change nothing; exit 1 if README.md is not current (the test suite runs this)
 """
-import importlib
 import os
 import re
 import sys
@@ -23,12 +22,11 @@ from reports import attack_link  # noqa: E402
 
 
 def detector_modules():
-    modules = []
-    for path in sorted(REPO.glob("analyze_*.py")):
-        module = importlib.import_module(path.stem)
-        if hasattr(module, "DETECTIONS"):
-            modules.append(module)
-    return modules
+    found = detections.find_detectors(REPO)
+    broken = [f"{script}: {problem}" for script, _, problem in found if problem]
+    if broken:
+        raise SystemExit("update_readme.py: " + "; ".join(broken))
+    return [module for _, module, _ in found]
 
 
 def columns_section():

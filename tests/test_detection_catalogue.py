@@ -1,6 +1,5 @@
 """Every detection of every detector: well-formed metadata, unique ids, and a query that runs on
 an empty case database and returns the standard columns. Also checks the README lists them all."""
-import importlib
 
 import pytest
 
@@ -9,17 +8,12 @@ import detections
 from conftest import REPO
 
 
-def detector_modules():
-    """Every analyze_*.py that defines DETECTIONS."""
-    found = []
-    for path in sorted(REPO.glob("analyze_*.py")):
-        module = importlib.import_module(path.stem)
-        if hasattr(module, "DETECTIONS"):
-            found.append(module)
-    return found
+FOUND = detections.find_detectors(REPO)
+MODULES = [module for _, module, _ in FOUND if module]
 
 
-MODULES = detector_modules()
+def test_every_detector_imports():
+    assert [(script, problem) for script, _, problem in FOUND if problem] == []
 ALL = [(module, detection) for module in MODULES for detection in module.DETECTIONS]
 
 
