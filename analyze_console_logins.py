@@ -340,6 +340,42 @@ DETECTIONS = [
         """,
     ),
     Detection(
+        id="console_login_succeeded_as_federated_user",
+        title="Console sign-in as a federated user (session minted with GetFederationToken)",
+        severity="medium",
+        mitre=("T1550.001", "T1078.004"),
+        description="Detects successful console sign-ins whose identity type is FederatedUser "
+                    "(arn ...:federated-user/NAME). Such a session comes from an IAM user's keys through "
+                    "GetFederationToken and GetSigninToken, not from the identity provider or SSO that people "
+                    "normally use: it is how stolen access keys become a browser session that outlives the "
+                    "keys.",
+        false_positives="Federation brokers built on GetFederationToken (rare since IAM Identity Center).",
+        triage=("Find the GetFederationToken call that minted the session (federation_token_requested) and the "
+                "IAM user behind it.",
+                "Review what the federated user did in the console (analyze_actor.py on its ARN).",
+                "Deny the IAM user's older sessions (aws:TokenIssueTime) and rotate its keys."),
+        sql="""
+            select
+                event_time,
+                event_name,
+                signin_user as resource,
+                actor,
+                source_ip,
+                recipient_account_id as account_id,
+                aws_region as region,
+                event_id,
+                error_code,
+                event_time as last_time,
+                [event_id] as event_ids,
+                null as severity,
+                concat('federated user ', signin_user, ' signed in to the console from ', coalesce(source_ip, '?')) as summary,
+                {'user_arn': user_arn, 'user_agent': user_agent, 'mfa_used': mfa_used} as details
+            from console_logins
+            where succeeded
+              and user_type = 'FederatedUser'
+        """,
+    ),
+    Detection(
         id="console_login_succeeded_after_failures",
         title="Successful sign-in from an IP that had just failed",
         severity="high",
@@ -399,7 +435,8 @@ DETECTIONS = [
         description="Detects a successful console sign-in from an IP the user had never signed in from "
                     "before, in all the data loaded (not only the window), for users with earlier "
                     "sign-ins. A user's first sign-in in the data has no history to compare and is not "
-                    "reported.",
+                    "reported. Federated (SSO, SAML) sign-ins are low: the identity provider checked them, "
+                    "and people reach it from many networks.",
         false_positives="Travel, a new office or home connection, a VPN exit that changed.",
         triage=("Compare the new IP with the user's earlier IPs (details list them).",
                 "Ask the user; check what they did after signing in."),
@@ -428,7 +465,7 @@ DETECTIONS = [
                 error_code,
                 event_time as last_time,
                 [event_id] as event_ids,
-                null as severity,
+                case when federated then 'low' end as severity,
                 concat(signin_user, ' signed in from new IP ', source_ip, ' (', earlier_sign_ins,
                        ' earlier sign-in(s) from other IPs)') as summary,
                 {'earlier_sign_ins': earlier_sign_ins, 'earlier_ips': list_distinct(earlier_ips)[:10],

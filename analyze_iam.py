@@ -405,6 +405,38 @@ def find_wildcard_policies(con):
                        severity=severity)
 
 
+def find_federation_tokens(con):
+    """GetFederationToken calls, rated by the permissions the token's session policies give."""
+    rows = _event_rows(con, """
+        select
+            event_time, event_name, actor, source_ip, recipient_account_id as account_id, aws_region as region,
+            event_id, error_code,
+            request_parameters->>'$.name' as token_name,
+            request_parameters->>'$.policy' as policy,
+            request_parameters->'$.policyArns' as policy_arns,
+            request_parameters->>'$.durationSeconds' as duration_seconds
+        from scoped_events
+        where event_source = 'sts.amazonaws.com'
+          and event_name = 'GetFederationToken'
+    """)
+    for row in rows:
+        arns = [item.get("arn") if isinstance(item, dict) else item
+                for item in _as_list(orjson.loads(row["policy_arns"]) if row["policy_arns"] else None)]
+        admin_arns = [arn for arn in arns if isinstance(arn, str) and ADMIN_MANAGED_POLICY.match(arn)]
+        document, problem = read_policy(row["policy"]) if row["policy"] else (None, None)
+        full = bool(document) and is_full_access(wildcard_grants(document))
+        # Without a session policy the federated session has no permissions at all (AWS STS docs).
+        severity = "high" if admin_arns or full else ("low" if not row["policy"] and not arns else None)
+        grants = "admin-equivalent permissions" if admin_arns or full else \
+            "no session policy (no permissions)" if not row["policy"] and not arns else "a scoped session policy"
+        name = row["token_name"] or "(name not recorded)"
+        yield _finding(row, f"federated-user/{name}",
+                       f"{row['actor'] or '?'} requested federation token {name} with {grants}",
+                       {"name": row["token_name"], "duration_seconds": row["duration_seconds"],
+                        "policy_arns": arns, "admin_policy_arns": admin_arns, "inline_policy_full_access": full,
+                        "inline_policy_unreadable": problem}, severity=severity)
+
+
 def find_privileged_group_additions(con):
     evidence = admin_evidence(con)
     rows = _event_rows(con, """
@@ -1046,6 +1078,24 @@ DETECTIONS = [
                    or regexp_matches(coalesce(request_parameters->>'$.policyName', ''),
                                      '^(AWSExposedCredentialPolicy_DO_NOT_REMOVE|AWSCompromisedKeyQuarantine)'))
         """,
+    ),
+    Detection(
+        id="federation_token_requested",
+        title="Federation token requested (GetFederationToken)",
+        severity="medium",
+        mitre=("T1550.001", "T1078.004"),
+        description="Detects sts GetFederationToken calls. An IAM user's keys can mint federated sessions "
+                    "that last up to 36 hours, survive the deletion of the keys that made them, and can be "
+                    "turned into console sessions (GetSigninToken); attackers use them to keep access after "
+                    "a leaked key is rotated. High when the session policies grant admin-equivalent access, "
+                    "low when there is no session policy (such a session has no permissions).",
+        false_positives="Older federation brokers and internal tools that hand out temporary credentials this way.",
+        triage=("Check whether the calling user normally mints federation tokens (analyze_actor.py on it).",
+                "Look for calls and console sign-ins by arn:aws:sts::ACCOUNT:federated-user/NAME afterwards.",
+                "If unexpected, attach to the calling user a policy denying every action with the condition "
+                "aws:TokenIssueTime before now: a federated session never has more rights than its user, so "
+                "this ends the tokens it minted."),
+        find=find_federation_tokens,
     ),
 ]
 

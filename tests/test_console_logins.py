@@ -172,3 +172,23 @@ def test_bad_window_is_a_usage_error(tmp_path, capsys):
     db = build_case(tmp_path, [sign_in()])
     assert console.main(["analyze_console_logins.py", str(db), "yesterday"]) == 2
     assert "cannot read 'yesterday'" in capsys.readouterr().err
+
+
+def test_federated_user_console_session_but_not_sso(tmp_path):
+    federated = sign_in(mfa="No", identity={"type": "FederatedUser", "principalId": f"{ACCOUNT}:backup",
+                                            "arn": f"arn:aws:sts::{ACCOUNT}:federated-user/backup",
+                                            "accountId": ACCOUNT})
+    sso = sign_in(mfa="No", time=at(1), identity={
+        "type": "AssumedRole", "principalId": "AROA:bob@example.com", "accountId": ACCOUNT,
+        "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSReservedSSO_Admin_0123/bob@example.com"})
+    found = found_for(tmp_path, [federated, sso])
+    assert fired_ids(found, "console_login_succeeded_as_federated_user") == {federated["eventID"]}
+
+
+def test_new_ip_for_an_sso_session_is_low(tmp_path):
+    sso = {"type": "AssumedRole", "principalId": "AROA:bob@example.com", "accountId": ACCOUNT,
+           "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSReservedSSO_Admin_0123/bob@example.com"}
+    first = sign_in(mfa="No", identity=sso, ip="198.51.100.7")
+    new_ip = sign_in(mfa="No", identity=sso, ip="203.0.113.44", time=at(60))
+    rows = found_for(tmp_path, [first, new_ip])["console_login_from_new_ip"]
+    assert [(r["event_id"], r["severity"]) for r in rows] == [(new_ip["eventID"], "low")]

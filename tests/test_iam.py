@@ -613,3 +613,28 @@ def test_chain_minutes_setting_and_the_window(tmp_path, monkeypatch):
 def test_missing_database_is_one_line(tmp_path, capsys):
     assert iam.main(["analyze_iam.py", str(tmp_path / "nope.db")]) == 1
     assert "no such database" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- federation tokens
+
+def federation_token(policy_document=None, policy_arns=None, name="backup", time="2026-11-02T12:00:00Z"):
+    request = {"name": name, "durationSeconds": 43200}
+    if policy_document is not None:
+        request["policy"] = policy_document
+    if policy_arns is not None:
+        request["policyArns"] = [{"arn": arn} for arn in policy_arns]
+    return event("GetFederationToken", "sts.amazonaws.com", time, "mallory", requestParameters=request,
+                 userAgent="python-requests/2.31.0")
+
+
+def test_federation_token_rated_by_the_permissions_it_carries(tmp_path):
+    everything = federation_token(policy({"Effect": "Allow", "Action": "*", "Resource": "*"}))
+    admin_arn = federation_token(policy_arns=[ADMIN], name="b2")
+    scoped = federation_token(policy({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}),
+                              name="b3")
+    no_policy = federation_token(name="b4")
+    session_token = event("GetSessionToken", "sts.amazonaws.com", "2026-11-02T12:05:00Z", "mallory")
+    found = found_for(tmp_path, [everything, admin_arn, scoped, no_policy, session_token])
+    rows = {f["event_id"]: f["severity"] for f in found["federation_token_requested"]}
+    assert rows == {everything["eventID"]: "high", admin_arn["eventID"]: "high", scoped["eventID"]: "medium",
+                    no_policy["eventID"]: "low"}

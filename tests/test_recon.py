@@ -423,3 +423,32 @@ def test_bad_window_is_a_usage_error(tmp_path, capsys):
     db = build_case(tmp_path, [call("ListUsers", "iam")])
     assert recon.main(["analyze_recon.py", str(db), "yesterday"]) == 2
     assert "cannot read 'yesterday'" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- CloudTrail Insights
+
+def insight(state, shared, insight_type="ApiCallRateInsight", seconds=0):
+    """An Insights record as AWS writes it: no userIdentity, the API and its attributions in insightDetails."""
+    return {"eventVersion": "1.08", "eventTime": at(seconds), "awsRegion": "us-east-1",
+            "eventID": f"insight-{state}-{shared}", "eventType": "AwsCloudTrailInsight",
+            "recipientAccountId": ACCOUNT, "sharedEventID": shared, "eventCategory": "Insight",
+            "insightDetails": {"state": state, "eventSource": "secretsmanager.amazonaws.com",
+                               "eventName": "GetSecretValue", "insightType": insight_type,
+                               "insightContext": {"statistics": {"baseline": {"average": 0.04},
+                                                                 "insight": {"average": 6.8}},
+                                                  "attributions": [
+                                                      {"attribute": "userAgent", "insight": [{"value": "aws-cli"}]},
+                                                      {"attribute": "userIdentityArn",
+                                                       "insight": [{"value": f"arn:aws:iam::{ACCOUNT}:user/eve"}]}]}}}
+
+
+def test_insight_start_and_end_are_one_finding_naming_the_identity(tmp_path):
+    start, end = insight("Start", "s1"), insight("End", "s1", seconds=300)
+    errors = insight("Start", "s2", insight_type="ApiErrorRateInsight", seconds=600)
+    ordinary = call("GetSecretValue", "secretsmanager", 10)
+    rows = found_for(tmp_path, [start, end, errors, ordinary])["api_activity_flagged_by_insights"]
+    by_id = {r["event_id"]: r for r in rows}
+    assert by_id[start["eventID"]]["event_ids"] == [start["eventID"], end["eventID"]]
+    assert by_id[start["eventID"]]["actor"] == f"arn:aws:iam::{ACCOUNT}:user/eve"
+    assert by_id[start["eventID"]]["severity"] == "low" and by_id[errors["eventID"]]["severity"] == "medium"
+    assert len(rows) == 2
