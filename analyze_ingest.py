@@ -20,20 +20,23 @@ environment:
   CLOUDTRAIL_MEMORY_LIMIT  DuckDB memory limit, default 2GB (spills to DATABASE.tmp/)
   CLOUDTRAIL_WORKERS       parser processes, default: number of cores
   CLOUDTRAIL_MAX_FILE_MB   refuse files that decompress to more than this, default 512
-  CLOUDTRAIL_BATCH_MB      record text stored per transaction, default a tenth of the memory
-                           limit, at most 192 (less uses less memory, more is faster)
+  CLOUDTRAIL_BATCH_MB      extracted rows stored per transaction, default a quarter of the
+                           memory limit, at most 512 (less uses less memory, more is faster)
   CLOUDTRAIL_OUTPUT_DIR    where the analyst log goes, default reports/ beside DATABASE
 
 exit status: 0 every input read, 1 some input failed (named on stderr) or a runtime
 error, 2 bad arguments, 130 interrupted (rerun to finish; nothing is lost or doubled).
 """
 import collections
+import contextlib
 import itertools
 import multiprocessing
 import os
+import shutil
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -52,7 +55,7 @@ FILE_ROW_SCHEMA = [
     ("status", pa.string()), ("reason", pa.string()), ("ingested_at", pa.timestamp("us", tz="UTC")),
     ("run_id", pa.string()),
 ]
-BATCH_MB = 192                       # most record text per DuckDB insert (CLOUDTRAIL_BATCH_MB): bounds memory
+BATCH_MB = 512                       # most extracted rows per DuckDB insert (CLOUDTRAIL_BATCH_MB): bounds memory
 TASK_BYTES = 4 * 1024 * 1024         # bytes of files handed to a worker at once
 MAX_PROBLEM_LINES = 20              # stderr lines about bad inputs; the analyst log lists all
 STDIN_CHUNK_BYTES = 16 * 1024 * 1024
@@ -79,6 +82,9 @@ def ingest(argv):
             run.execute(con, inputs, parsers)
         except duckdb.Error as error:
             raise ToolError(database_error(db_path, error)) from None
+        except logfiles.PartNotWritten as error:
+            raise ToolError(f"{error} - free disk space and run the same command again; everything stored "
+                            "before is kept") from None
         finally:
             con.close()
     return run.exit_code()
@@ -99,9 +105,10 @@ class Run:
         self.seen_hashes = {}
         self.stdin_total = None
         self.progress = None
-        # A batch is about a tenth of DuckDB's memory limit (192 MB at the default 2GB), so the
-        # batch, the records parsed ahead of it and DuckDB together stay near the limit.
-        default_mb = min(BATCH_MB, max(16, casedb.memory_limit_bytes() / 10 / 1024 / 1024))
+        # A batch of extracted rows is about a quarter of DuckDB's memory limit (512 MB at the
+        # default 2GB: some 140,000 records, more than one DuckDB row group, which DuckDB then
+        # writes straight to the file), so batch, read-ahead and DuckDB stay near the limit.
+        default_mb = min(BATCH_MB, max(32, casedb.memory_limit_bytes() / 4 / 1024 / 1024))
         self.batch_bytes = common.env_number("CLOUDTRAIL_BATCH_MB", default_mb, float) * 1024 * 1024
 
     # ------------------------------------------------------------ plan
@@ -127,8 +134,10 @@ class Run:
                 self.counts["unchanged"] += 1
             else:
                 to_read.append(item)
+        to_read.sort(key=logfiles.delivery_order)
         self.progress = Progress(len(to_read), sum(item.size for item in to_read))
-        self.store(con, parsers.results(to_read, "-" in inputs))
+        with shared_folder(self.db_path) as folder:
+            self.store(con, parsers.results(to_read, "-" in inputs, folder))
         self.report(con)
 
     def discovery_problem(self, item):
@@ -150,21 +159,28 @@ class Run:
 
     # ------------------------------------------------------------ store
 
-    def store(self, con, results):
+    def store(self, con, parts):
+        """Stores what the parsers hand back, (FileResults, part) pairs, in batches."""
         batch = Batch()
-        for result in results:
-            if result.sha256 and result.status in ("loaded", "partial"):
-                first = self.seen_hashes.setdefault(result.sha256, result.path)
-                if first != result.path:
-                    result = logfiles.FileResult(result.path, result.size, result.mtime_ns, result.sha256,
-                                                 status="skipped", reason=f"same content as {first}, already loaded")
-            batch.add(result)
-            self.progress.advance(result)
-            if len(batch.data) >= self.batch_bytes:
+        for results, part in parts:
+            batch.add([self.unless_copy(result) for result in results], part)
+            for result in results:
+                self.progress.advance(result)
+            if batch.bytes >= self.batch_bytes:
                 self.flush(con, batch)
                 batch = Batch()
         self.flush(con, batch)
         self.progress.done()
+
+    def unless_copy(self, result):
+        """A file whose bytes equal a file already loaded is marked skipped; its rows, already
+        extracted, are dropped by the duplicate check, so nothing is stored twice."""
+        if result.sha256 and result.status in ("loaded", "partial"):
+            first = self.seen_hashes.setdefault(result.sha256, result.path)
+            if first != result.path:
+                return logfiles.FileResult(result.path, result.size, result.mtime_ns, result.sha256, records=0,
+                                           status="skipped", reason=f"same content as {first}, already loaded")
+        return result
 
     def flush(self, con, batch):
         """Stores one batch of files and their ingested_files rows in one transaction.
@@ -179,7 +195,8 @@ class Run:
             if batch.count:
                 load_id = casedb.scalar(con, "select nextval('load_ids')")
                 con.register("batch", batch.table())
-                con.execute(casedb.NEW_RECORDS_SQL)
+                low, high = casedb.one(con, "select min(event_time), max(event_time) from batch")
+                con.execute(casedb.NEW_RECORDS_SQL, {"low": low, "high": high})
                 con.execute(casedb.INSERT_BATCH_SQL, {"load_id": load_id})
                 con.unregister("batch")
                 new_by_file = dict(con.execute(
@@ -194,6 +211,7 @@ class Run:
                 self.stdin_total.new += new_by_file["<stdin>"]
             self.write_file_rows(con)
             con.commit()
+            batch.remove_parts()
         except BaseException:
             try:
                 con.rollback()
@@ -328,62 +346,40 @@ class Run:
 # ---------------------------------------------------------------- helpers
 
 class Batch:
-    """The records of a batch of files, copied into one buffer as the files arrive.
-
-    Each file's buffer is dropped once copied, so a batch is held in memory once; DuckDB
-    then reads the buffer through Arrow without another copy (thousands of small Arrow
-    arrays, one per file, made DuckDB's insert five times slower than one large one).
-    """
+    """The parts (Arrow files of extracted rows) of a batch of files, in input order."""
 
     def __init__(self):
-        self.data = bytearray()
-        self.offsets = [np.zeros(1, dtype=np.int64)]
-        self.fallback_ids = {}
-        self.paths, self.counts = [], []
-        self.results = []          # FileResults without their records, for the ingested_files rows
+        self.parts = []            # (path, rows, bytes)
+        self.results = []          # FileResults, for the ingested_files rows
         self.count = 0
+        self.bytes = 0
 
-    def add(self, result):
-        if result.records:
-            file_offsets = np.frombuffer(result.offsets, dtype=np.int64)
-            self.offsets.append(file_offsets[1:] + len(self.data))
-            self.data += result.data
-            for index, event_id in result.fallback_ids.items():
-                self.fallback_ids[self.count + index] = event_id
-            self.paths.append(result.path)
-            self.counts.append(result.records)
-            self.count += result.records
-        result.data, result.offsets, result.fallback_ids = b"", b"", {}
-        self.results.append(result)
+    def add(self, results, part):
+        self.results += results
+        if part:
+            self.parts.append(part)
+            self.count += part[1]
+            self.bytes += part[2]
 
     def table(self):
-        """record, fallback_id, source_file, ord as an Arrow table over the buffer."""
-        offsets = np.concatenate(self.offsets)
-        records = pa.LargeStringArray.from_buffers(self.count, pa.py_buffer(offsets), pa.py_buffer(self.data))
-        fallback = pa.nulls(self.count, pa.string())
-        if self.fallback_ids:
-            fallback = pa.array([self.fallback_ids.get(i) for i in range(self.count)], pa.string())
-        file_index = np.repeat(np.arange(len(self.paths), dtype=np.int32), self.counts)
-        source = pa.DictionaryArray.from_arrays(pa.array(file_index), pa.array(self.paths, pa.string()))
-        return pa.table({"record": records, "fallback_id": fallback, "source_file": source,
-                         "ord": pa.array(np.arange(self.count, dtype=np.int64))})
+        """The parts mapped from the shared folder (not copied) as one table, plus ord."""
+        tables = [pa.ipc.open_file(pa.memory_map(path)).read_all() for path, _, _ in self.parts]
+        table = pa.concat_tables(tables)
+        return table.append_column("ord", pa.array(np.arange(table.num_rows, dtype=np.int64)))
+
+    def remove_parts(self):
+        for path, _, _ in self.parts:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
 
 
-def arrow_batch(results):
-    """The Arrow table of a list of FileResults (used where results arrive all at once)."""
-    batch = Batch()
-    for result in results:
-        batch.add(result)
-    return batch.table()
-
-
-def group_files(items):
+def group_files(items, task_bytes=TASK_BYTES):
     """Hands files to workers in groups of a few MB so that small files do not cost a round trip each."""
     group, size = [], 0
     for item in items:
         group.append(item)
         size += item.size
-        if size >= TASK_BYTES or len(group) >= 256:
+        if size >= task_bytes or len(group) >= 256:
             yield group
             group, size = [], 0
     if group:
@@ -400,8 +396,31 @@ def database_error(db_path, error):
     return f"{db_path}: database error: {message}"
 
 
+@contextlib.contextmanager
+def shared_folder(db_path):
+    """The folder the parsers write extracted rows into and the parent maps them from: in
+    DATABASE.tmp/ beside the database (where DuckDB spills too), so the parts live in the page
+    cache, which the system can reclaim, rather than in any process's memory. Removed
+    afterwards; folders left by killed runs are removed at the next start."""
+    path = Path(db_path).resolve()
+    base = path.parent / (path.name + ".tmp")
+    for stale in base.glob("ingest-*"):
+        pid = stale.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(stale, ignore_errors=True)
+    folder = base / f"ingest-{os.getpid()}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ToolError(f"cannot create {folder}: {error.strerror} - check the case folder's permissions") from None
+    try:
+        yield str(folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def task_size(task):
-    function, argument = task
+    function, (argument, _) = task
     return sum(item.size for item in argument) if function is logfiles.read_group else len(argument[1])
 
 
@@ -434,9 +453,13 @@ class ParserPool:
 
     def __init__(self, batch_bytes):
         self.workers = common.env_number("CLOUDTRAIL_WORKERS", os.cpu_count() or 2)
-        # Compressed input handed out ahead of the parent: about one batch of records once
-        # decompressed (gzip JSON expands about six times).
-        self.in_flight_limit = max(TASK_BYTES, batch_bytes // 6)
+        # Compressed input handed out ahead of the parent: about two batches once parsed and
+        # extracted (gzip JSON grows about sixteen times into extracted rows), enough that the
+        # parsers never wait for the parent's insert.
+        self.in_flight_limit = max(TASK_BYTES, batch_bytes // 8)
+        # A task is at most a sixteenth of a batch once extracted, so small batches still
+        # commit often (a run that is stopped then loses little).
+        self.task_bytes = max(64 * 1024, min(TASK_BYTES, int(batch_bytes) // 16))
         self.max_file_mb = common.env_number("CLOUDTRAIL_MAX_FILE_MB", logfiles.MAX_DECOMPRESSED_MB)
         self.pool = None
 
@@ -452,15 +475,16 @@ class ParserPool:
             self.pool.terminate()
             self.pool.join()
 
-    def results(self, to_read, with_stdin):
-        """FileResults in input order; small jobs are parsed in this process."""
+    def results(self, to_read, with_stdin, folder):
+        """(FileResults, part) pairs in input order; small jobs are parsed in this process.
+        Parts are Arrow files of extracted rows, written into folder."""
         total = sum(item.size for item in to_read)
-        tasks = [(logfiles.read_group, group) for group in group_files(to_read)]
-        stdin_tasks = ((logfiles.read_chunk, chunk) for chunk in stdin_chunks()) if with_stdin else iter(())
+        tasks = [(logfiles.read_group, (group, folder)) for group in group_files(to_read, self.task_bytes)]
+        stdin_tasks = ((logfiles.read_chunk, (chunk, folder)) for chunk in stdin_chunks()) if with_stdin else iter(())
         if self.pool is None or (total < INLINE_BYTES and not with_stdin):
             logfiles.init_worker(self.max_file_mb, in_pool=False)
             for function, argument in itertools.chain(tasks, stdin_tasks):
-                yield from function(argument)
+                yield function(argument)
             return
         pending = collections.deque()
         in_flight = 0
@@ -477,7 +501,7 @@ class ParserPool:
                 break
             size, result = pending.popleft()
             in_flight -= size
-            yield from result.get()
+            yield result.get()
 
 
 class Progress:

@@ -74,7 +74,9 @@ select
     access_key_id,
     user_account_id,
     session_issuer_arn,
-    user_identity->>'$.sessionContext.ec2RoleDelivery' as ec2_role_delivery,
+    -- only instance-role sessions need it; reading it from record for every event would parse them all
+    case when regexp_matches(coalesce(user_arn, ''), ':assumed-role/[^/]+/i-[0-9a-fA-F]+$')
+         then record->>'$.userIdentity.sessionContext.ec2RoleDelivery' end as ec2_role_delivery,
     coalesce(session_credential_from_console, false)
         or coalesce(invoked_by = 'signin.amazonaws.com', false)
         or coalesce(user_agent in ('signin.amazonaws.com', 'console.amazonaws.com')

@@ -53,7 +53,6 @@ EVENT_COLUMNS = [
     ("session_credential_from_console", "sessionCredentialFromConsole", "BOOLEAN; true for calls made by the web console"),
     ("invoked_by", "userIdentity.invokedBy", "AWS service that made the call on the caller's behalf"),
     ("actor", "derived", "who acted, for display and grouping: the first present of userIdentity.arn, userName, invokedBy, principalId, type"),
-    ("user_identity", "userIdentity", "JSON"),
     ("request_parameters", "requestParameters", "JSON; SQL NULL when absent or null"),
     ("response_elements", "responseElements", "JSON; SQL NULL when absent or null"),
     ("additional_event_data", "additionalEventData", "JSON"),
@@ -101,7 +100,6 @@ create table if not exists events (
     session_credential_from_console boolean,
     invoked_by varchar,
     actor varchar,
-    user_identity json using compression zstd,
     request_parameters json using compression zstd,
     response_elements json using compression zstd,
     additional_event_data json using compression zstd,
@@ -175,63 +173,12 @@ from events
 where in_window(event_time);
 """
 
-# One pass over each batch: DuckDB parses every record once for the scalar fields and once
-# for the nested ones, then keeps the first copy of each event that the table lacks.
-#
-# Two records are the same event when eventID, account, time, action, source IP and
-# caller all match. A record delivered twice matches on all of them. Hand-made records
-# that reuse one eventID for different events (public test data does: a victim's and an
-# attacker's sign-in with the same id and second) differ in one of them and are both kept,
-# so no event is silently lost. Comparing fields rather than the whole text keeps records
-# that jq re-printed (0.0 written as 0) equal to the originals.
-#
-# `batch` is an Arrow table: record (JSON text), fallback_id, source_file, ord. The keys
-# are compared on narrow columns first, so the wide records are never sorted or hashed.
-NEW_RECORDS_SQL = """
-create or replace temp table new_records as
-with batch_keys as (
-    select
-        ord,
-        coalesce(nullif(k[1], ''), fallback_id) as event_id,
-        k[2] as recipient_account_id,
-        try_cast(k[3] as timestamptz) as event_time,
-        k[4] as event_name,
-        k[5] as source_ip,
-        k[6] as principal_id
-    from (
-        select
-            ord,
-            fallback_id,
-            json_extract_string(record, [
-                '$.eventID', '$.recipientAccountId', '$.eventTime',
-                '$.eventName', '$.sourceIPAddress', '$.userIdentity.principalId'
-            ]) as k
-        from batch
-    )
-),
-first_copies as (
-    -- group by treats NULLs as equal, like the check against stored events below
-    select min(ord) as ord
-    from batch_keys
-    group by event_id, recipient_account_id, event_time, event_name, source_ip, principal_id
-)
-select ord
-from batch_keys
-semi join first_copies using (ord)
-where not exists (
-    select 1
-    from events as stored
-    where stored.event_id = batch_keys.event_id
-      and stored.recipient_account_id is not distinct from batch_keys.recipient_account_id
-      and stored.event_time is not distinct from batch_keys.event_time
-      and stored.event_name is not distinct from batch_keys.event_name
-      and stored.source_ip is not distinct from batch_keys.source_ip
-      and stored.principal_id is not distinct from batch_keys.principal_id
-)
-"""
-
-INSERT_BATCH_SQL = """
-insert into events by name
+# How a record becomes a row. The parser processes run EXTRACT_SQL, each on its own in-memory
+# DuckDB, over an Arrow table `records` (record: the record as Arrow JSON, fallback_id, and
+# source_file); the parent process then only checks for duplicates and writes. Scalars come
+# from one json_extract_string call, the nested objects from one json_extract call (which keeps
+# a value that is a JSON string a string); JSON null becomes SQL NULL.
+EXTRACT_SQL = """
 select
     coalesce(nullif(v[1], ''), fallback_id) as event_id,
     try_cast(v[2] as timestamptz) as event_time,
@@ -264,21 +211,19 @@ select
     try_cast(v[29] as boolean) as session_credential_from_console,
     v[30] as invoked_by,
     coalesce(nullif(v[20], ''), nullif(v[21], ''), nullif(v[30], ''), nullif(v[22], ''), v[19]) as actor,
-    nullif(n[1], 'null') as user_identity,
-    nullif(n[2], 'null') as request_parameters,
-    nullif(n[3], 'null') as response_elements,
-    nullif(n[4], 'null') as additional_event_data,
-    nullif(n[5], 'null') as resources,
-    nullif(n[6], 'null') as tls_details,
-    nullif(n[7], 'null') as service_event_details,
+    nullif(n[1], 'null') as request_parameters,
+    nullif(n[2], 'null') as response_elements,
+    nullif(n[3], 'null') as additional_event_data,
+    nullif(n[4], 'null') as resources,
+    nullif(n[5], 'null') as tls_details,
+    nullif(n[6], 'null') as service_event_details,
     record,
     source_file,
     nullif(concat_ws('; ',
         case when fallback_id is not null then 'no eventID: event_id is a hash of the record' end,
         case when v[2] is null then 'no eventTime'
              when try_cast(v[2] as timestamptz) is null then 'eventTime not understood: ' || left(v[2], 80) end
-    ), '') as ingest_note,
-    $load_id as load_id
+    ), '') as ingest_note
 from (
     select
         json_extract_string(record, [
@@ -295,13 +240,66 @@ from (
             '$.sessionCredentialFromConsole', '$.userIdentity.invokedBy'
         ]) as v,
         json_extract(record, [
-            '$.userIdentity', '$.requestParameters', '$.responseElements', '$.additionalEventData',
+            '$.requestParameters', '$.responseElements', '$.additionalEventData',
             '$.resources', '$.tlsDetails', '$.serviceEventDetails'
         ]) as n,
         record, fallback_id, source_file
-    from batch
-    semi join new_records using (ord)
+    from records
 )
+"""
+
+# `batch` holds the extracted rows of a batch of files, with `ord` giving input order.
+# Two records are the same event when eventID, account, time, action, source IP and
+# caller all match. A record delivered twice matches on all of them. Hand-made records
+# that reuse one eventID for different events (public test data does: a victim's and an
+# attacker's sign-in with the same id and second) differ in one of them and are both kept,
+# so no event is silently lost. Comparing fields rather than the whole text keeps records
+# that jq re-printed (0.0 written as 0) equal to the originals.
+#
+# Only stored events inside the batch's time span ($low to $high, passed as constants) are
+# compared, so DuckDB skips the row groups outside it by their min/max: the check costs the
+# same at 20 million events as at 2 million. Records without a readable time are compared
+# with the stored ones that have none.
+NEW_RECORDS_SQL = """
+create or replace temp table new_records as
+with first_copies as (
+    -- group by treats NULLs as equal, like the checks against stored events below
+    select min(ord) as ord
+    from batch
+    group by event_id, recipient_account_id, event_time, event_name, source_ip, principal_id
+)
+select ord
+from batch
+semi join first_copies using (ord)
+where not exists (
+    select 1
+    from events as stored
+    where stored.event_time between $low and $high
+      and stored.event_time = batch.event_time
+      and stored.event_id = batch.event_id
+      and stored.recipient_account_id is not distinct from batch.recipient_account_id
+      and stored.event_name is not distinct from batch.event_name
+      and stored.source_ip is not distinct from batch.source_ip
+      and stored.principal_id is not distinct from batch.principal_id
+)
+and not exists (
+    select 1
+    from events as stored
+    where stored.event_time is null
+      and batch.event_time is null
+      and stored.event_id = batch.event_id
+      and stored.recipient_account_id is not distinct from batch.recipient_account_id
+      and stored.event_name is not distinct from batch.event_name
+      and stored.source_ip is not distinct from batch.source_ip
+      and stored.principal_id is not distinct from batch.principal_id
+)
+"""
+
+INSERT_BATCH_SQL = """
+insert into events by name
+select * exclude (ord), $load_id as load_id
+from batch
+semi join new_records using (ord)
 """
 
 
@@ -365,6 +363,7 @@ def connect(db_path, create=False):
     con.execute("set TimeZone = 'UTC'")
     # Large inserts are written in parallel when row order need not be kept.
     con.execute("set preserve_insertion_order = false")
+    con.execute("set max_vacuum_tasks = 0")
     return con
 
 
