@@ -42,6 +42,10 @@ import duckdb
 import numpy as np
 import orjson
 import pyarrow as pa
+# DuckDB loads pyarrow.dataset (about 60 MB of code) on its first Arrow scan. Imported here,
+# before the parser processes are forked, it is loaded once and shared with them instead of
+# being loaded again in each.
+import pyarrow.dataset  # noqa: F401
 
 import casedb
 import common
@@ -76,7 +80,12 @@ def ingest(argv):
     # The parser processes are forked before DuckDB starts its threads: forking is cheap
     # and safe then, and they never touch the database.
     with ParserPool(run.batch_bytes) as parsers:
-        con = casedb.connect(db_path, create=True)
+        # The parsers keep the cores busy; DuckDB's insert gets half of them (measured: more
+        # threads only compete with the parsers and cost CPU).
+        # The batch of parsed rows the parent maps comes out of the same memory limit: DuckDB
+        # gets three quarters of it.
+        con = casedb.connect(db_path, create=True, threads=max(1, (os.cpu_count() or 2) // 2),
+                             memory=f"{casedb.memory_limit_bytes() * 3 // 4 // 1_000_000}MB")
         try:
             casedb.ensure_schema(con)
             run.execute(con, inputs, parsers)
@@ -105,9 +114,9 @@ class Run:
         self.seen_hashes = {}
         self.stdin_total = None
         self.progress = None
-        # A batch of extracted rows is about a quarter of DuckDB's memory limit (512 MB at the
-        # default 2GB: some 140,000 records, more than one DuckDB row group, which DuckDB then
-        # writes straight to the file), so batch, read-ahead and DuckDB stay near the limit.
+        # A batch of extracted rows is a quarter of DuckDB's memory limit, at most 512 MB (at the
+        # default 2GB some 140,000 records: more than one DuckDB row group, which DuckDB writes
+        # straight to the file; smaller batches go through its write-ahead log, 15% slower).
         default_mb = min(BATCH_MB, max(32, casedb.memory_limit_bytes() / 4 / 1024 / 1024))
         self.batch_bytes = common.env_number("CLOUDTRAIL_BATCH_MB", default_mb, float) * 1024 * 1024
 
@@ -197,7 +206,9 @@ class Run:
                 con.register("batch", batch.table())
                 low, high = casedb.one(con, "select min(event_time), max(event_time) from batch")
                 con.execute(casedb.NEW_RECORDS_SQL, {"low": low, "high": high})
-                con.execute(casedb.INSERT_BATCH_SQL, {"load_id": load_id})
+                # Usually every row is new; then the rows go in without the join on new_records.
+                every_row_new = casedb.scalar(con, "select count(*) from new_records") == batch.count
+                con.execute(casedb.INSERT_ALL_SQL if every_row_new else casedb.INSERT_BATCH_SQL, {"load_id": load_id})
                 con.unregister("batch")
                 new_by_file = dict(con.execute(
                     "select source_file, count(*) from events where load_id = ? group by source_file",
@@ -453,13 +464,18 @@ class ParserPool:
 
     def __init__(self, batch_bytes):
         self.workers = common.env_number("CLOUDTRAIL_WORKERS", os.cpu_count() or 2)
+        # A cap on each parser's own DuckDB (it takes only what a task needs; a record of tens
+        # of MB needs a few hundred MB to be split into columns).
+        self.parser_memory = f"{max(512, casedb.memory_limit_bytes() // 4 // 1_000_000)}MB"
         # Compressed input handed out ahead of the parent: about two batches once parsed and
         # extracted (gzip JSON grows about sixteen times into extracted rows), enough that the
         # parsers never wait for the parent's insert.
         self.in_flight_limit = max(TASK_BYTES, batch_bytes // 8)
-        # A task is at most a sixteenth of a batch once extracted, so small batches still
-        # commit often (a run that is stopped then loses little).
-        self.task_bytes = max(64 * 1024, min(TASK_BYTES, int(batch_bytes) // 16))
+        # A task (the files a parser holds at once) is a 512th of the memory limit and a 16th of
+        # a batch once extracted, between 256 KB and 4 MB of compressed logs: it bounds each
+        # parser's memory, and small batches still commit often.
+        self.task_bytes = max(256 * 1024, min(TASK_BYTES, casedb.memory_limit_bytes() // 512,
+                                              int(batch_bytes) // 16 // 16))
         self.max_file_mb = common.env_number("CLOUDTRAIL_MAX_FILE_MB", logfiles.MAX_DECOMPRESSED_MB)
         self.pool = None
 
@@ -467,7 +483,7 @@ class ParserPool:
         if self.workers > 1:
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
             self.pool = multiprocessing.get_context(method).Pool(
-                self.workers, initializer=logfiles.init_worker, initargs=(self.max_file_mb,))
+                self.workers, initializer=logfiles.init_worker, initargs=(self.max_file_mb, True, self.parser_memory))
         return self
 
     def __exit__(self, *exc):
@@ -482,7 +498,7 @@ class ParserPool:
         tasks = [(logfiles.read_group, (group, folder)) for group in group_files(to_read, self.task_bytes)]
         stdin_tasks = ((logfiles.read_chunk, (chunk, folder)) for chunk in stdin_chunks()) if with_stdin else iter(())
         if self.pool is None or (total < INLINE_BYTES and not with_stdin):
-            logfiles.init_worker(self.max_file_mb, in_pool=False)
+            logfiles.init_worker(self.max_file_mb, in_pool=False, duckdb_memory=self.parser_memory)
             for function, argument in itertools.chain(tasks, stdin_tasks):
                 yield function(argument)
             return

@@ -302,6 +302,12 @@ from batch
 semi join new_records using (ord)
 """
 
+INSERT_ALL_SQL = """
+insert into events by name
+select * exclude (ord), $load_id as load_id
+from batch
+"""
+
 
 def memory_limit():
     """DuckDB memory_limit from $CLOUDTRAIL_MEMORY_LIMIT (default 2GB)."""
@@ -324,8 +330,10 @@ def memory_limit_bytes():
 _LOCK_HOLDER = re.compile(r"PID (\d+)")
 
 
-def connect(db_path, create=False):
-    """Opens the case database with the memory limit and a spill folder beside it.
+def connect(db_path, create=False, threads=None, memory=None):
+    """Opens the case database with the memory limit and a spill folder beside it (threads:
+    DuckDB's default thread count here, unless CLOUDTRAIL_THREADS says otherwise; memory: a
+    part of the memory limit, for a caller that holds data of its own next to DuckDB).
 
     Raises ToolError with one line for a missing database, a database another
     process is writing, or a file that is not a DuckDB database.
@@ -340,9 +348,9 @@ def connect(db_path, create=False):
     while True:
         try:
             con = duckdb.connect(str(path), config={
-                "memory_limit": memory_limit(),
+                "memory_limit": memory or memory_limit(),
                 "temp_directory": str(path.parent / (path.name + ".tmp")),
-                "threads": env_number("CLOUDTRAIL_THREADS", os.cpu_count() or 2),
+                "threads": env_number("CLOUDTRAIL_THREADS", threads or os.cpu_count() or 2),
             })
             break
         except duckdb.IOException as error:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import msgspec
 import numpy as np
 import orjson
 import pyarrow as pa
@@ -158,17 +159,21 @@ def _walk(top, on_problem):
 
 # ---------------------------------------------------------------- reading one file
 
-def init_worker(max_decompressed_mb=MAX_DECOMPRESSED_MB, in_pool=True):
+def init_worker(max_decompressed_mb=MAX_DECOMPRESSED_MB, in_pool=True, duckdb_memory="256MB"):
     """Sets up a parser process: the decompressed size limit, and no cyclic GC.
 
     Parsing allocates millions of dicts that live only briefly; the cyclic collector
     would rescan them again and again (it made parsing six times slower in measurements).
     """
-    global MAX_DECOMPRESSED_MB
+    global MAX_DECOMPRESSED_MB, _extractor_memory
     MAX_DECOMPRESSED_MB = max_decompressed_mb
+    _extractor_memory = duckdb_memory
     if in_pool:
         # Ctrl-C reaches the whole process group; the parent alone decides what to do.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        # The parent's insert is the slowest step and the parsers work ahead of it: when both
+        # want a core, the parent gets it.
+        os.nice(10)
     gc.disable()
 
 
@@ -188,12 +193,73 @@ def read_file(item):
     try:
         content = decompress(raw)
         ndjson = path.lower().endswith(NDJSON_SUFFIXES)
+        raws = None if ndjson else raw_records(content)
+        if raws is not None:
+            return _fill_raw(result, raws)
         records, problems = parse_lines(content) if ndjson else parse_document(content)
     except FileProblem as problem:
         return _failed(result, str(problem))
     except MemoryError:
         return _failed(result, "too large to parse in memory")
     return _fill(result, records, problems)
+
+
+# ---------------------------------------------------------------- the fast path
+
+class _LogFile(msgspec.Struct):
+    Records: list[msgspec.Raw]
+
+
+_LOG_FILE = msgspec.json.Decoder(_LogFile)
+_RECORD_KEY_TEXTS = (b'"eventSource"', b'"eventVersion"', b'"userIdentity"', b'"awsRegion"')
+
+
+def raw_records(content):
+    """The records of a {"Records": [...]} log file as their JSON text, as written, without
+    building Python objects for them (msgspec checks the JSON and slices it; turning each
+    record into objects and back was most of the parsing cost). None when the file needs the
+    careful path: anything else, malformed JSON, or text that is not plain ASCII or valid
+    UTF-8 (msgspec does not check the UTF-8 inside the slices)."""
+    if not content.isascii():
+        try:
+            content.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    try:
+        return _LOG_FILE.decode(content).Records
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        return None
+
+
+def _fill_raw(result, raws):
+    """Keeps the records' own text; only unusual records are parsed, to check them."""
+    texts, fallback_ids, problems = [], {}, Problems()
+    for index, raw in enumerate(raws):
+        text = bytes(raw)
+        if not text.startswith(b'{"eventVersion":'):
+            # Not the usual first key: look closer (a JSON value that is not an object, or a
+            # record whose keys were edited) before keeping it.
+            if not text.startswith(b"{") or not any(key in text for key in _RECORD_KEY_TEXTS):
+                value = orjson.loads(text)
+                if not isinstance(value, dict):
+                    problems.add(f"record {index}: a JSON {json_type(value)}, not an object")
+                    continue
+                if not _is_record(value):
+                    problems.add(f"record {index}: no eventSource, eventVersion, userIdentity or awsRegion "
+                                 "- not a CloudTrail record")
+                    continue
+        if b'"eventID":"' not in text or b'"eventID":""' in text:
+            event_id = orjson.loads(text).get("eventID")
+            if not event_id or not isinstance(event_id, str):
+                fallback_ids[len(texts)] = content_id(orjson.loads(text))
+        texts.append(text)
+    result.texts, result.records, result.fallback_ids = texts, len(texts), fallback_ids
+    result.bad_records, result.problems = problems.count, problems.examples
+    if problems.count and not texts:
+        result.status, result.reason = "failed", problems.summary()
+    elif problems.count:
+        result.status, result.reason = "partial", problems.summary()
+    return result
 
 
 def read_group(task):
@@ -209,6 +275,7 @@ def read_chunk(task):
 
 
 _extractor = None
+_extractor_memory = "256MB"
 _part_numbers = itertools.count()
 
 
@@ -216,7 +283,7 @@ def _extraction_connection():
     """This process's own in-memory DuckDB, opened on first use (after the fork)."""
     global _extractor
     if _extractor is None:
-        _extractor = duckdb.connect(config={"threads": 1, "memory_limit": "1GB"})
+        _extractor = duckdb.connect(config={"threads": 1, "memory_limit": _extractor_memory})
         _extractor.execute("set TimeZone = 'UTC'")
         # JSON columns leave as Arrow's JSON type, so the parent's insert takes them as JSON
         # without parsing every value again to validate it.
@@ -227,16 +294,26 @@ def _extraction_connection():
 def extract(results, folder):
     """The events-table columns of the results' records, written as an Arrow file in folder.
 
-    Returns (results without their record buffers, part) where part is (path, rows, bytes),
-    or None when no result had records.
+    Returns (results without their record texts, part) where part is (path, rows, bytes), or
+    None when no result had records. If DuckDB cannot extract a group (a record too large for
+    its memory, say), the files are extracted one by one and a file that still fails is
+    marked failed with the reason; the others go on.
     """
     with_records = [result for result in results if result.records]
+    tables = []
+    try:
+        if with_records:
+            tables.append(_extract_columns(with_records))
+    except duckdb.Error:
+        for result in with_records:
+            try:
+                tables.append(_extract_columns([result]))
+            except duckdb.Error as error:
+                result.status, result.records = "failed", 0
+                result.reason = f"could not be turned into columns: {str(error).strip().splitlines()[0][:200]}"
     part = None
-    if with_records:
-        con = _extraction_connection()
-        con.register("records", records_table(with_records))
-        columns = con.sql(casedb.EXTRACT_SQL).to_arrow_table()
-        con.unregister("records")
+    if tables:
+        columns = pa.concat_tables(tables)
         path = os.path.join(folder, f"{os.getpid()}-{next(_part_numbers)}.arrow")
         try:
             with pa.OSFile(path, "wb") as sink, pa.ipc.new_file(sink, columns.schema) as writer:
@@ -247,6 +324,15 @@ def extract(results, folder):
     for result in results:
         result.texts, result.fallback_ids = [], {}
     return results, part
+
+
+def _extract_columns(results):
+    con = _extraction_connection()
+    con.register("records", records_table(results))
+    try:
+        return con.sql(casedb.EXTRACT_SQL).to_arrow_table()
+    finally:
+        con.unregister("records")
 
 
 def records_table(results):

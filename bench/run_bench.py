@@ -5,9 +5,10 @@ usage: run_bench.py [EVENTS]
   EVENTS  background events in the corpus, default 2000000 (`make bench`); `make bench-quick`
           uses 100000
 
-Every measurement is a separate process; its wall time and the peak resident memory of its
-whole process tree (sampled from /proc every 20 ms) are recorded, plus /usr/bin/time -v's
-maximum resident set when that tool exists. The corpus is cached in bench/corpus-EVENTS/,
+Every measurement is a separate process; its wall time and the peak memory of its whole
+process tree (the sum of each process's PSS, sampled from /proc every 20 ms) are recorded,
+plus /usr/bin/time -v's maximum resident set of the largest single process when that tool
+exists. The corpus is cached in bench/corpus-EVENTS/,
 scratch databases go to bench/results/work-EVENTS/ (removed at the end) and the table to
 bench/results/bench-YY-MM-DD-HH-MM.md (logs of every process beside it). A run with the
 default size also puts the table in the performance section of bench/README.md and README.md
@@ -46,7 +47,7 @@ DEFAULT_EVENTS = 2_000_000
 TARGET_EVENTS = 2_000_000           # the issue's targets are stated for this size
 SEED = 1
 ADDITIONS_SEED = 2                  # another seed gives new event ids
-SAMPLE_SECONDS = 0.02
+SAMPLE_SECONDS = 0.1   # reading PSS walks page tables: sampled less often than RSS could be
 PAGE = os.sysconf("SC_PAGE_SIZE")
 MB = 1_000_000                      # DuckDB's units: memory_limit=2GB is 2 * 10^9 bytes
 DEFAULT_LIMIT, SMALL_LIMIT = "2GB", "512MB"     # CLOUDTRAIL_MEMORY_LIMIT of 1a-1c, and of 1d
@@ -97,6 +98,15 @@ def ppid_of(pid):
 
 
 def rss_of(pid):
+    """The process's proportional set size (shared pages split among the processes sharing
+    them, so a tree's sum is what it holds), or its RSS where smaps_rollup is missing."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     try:
         with open(f"/proc/{pid}/statm", "rb") as handle:
             return int(handle.read().split()[1]) * PAGE
@@ -105,10 +115,10 @@ def rss_of(pid):
 
 
 class TreeSampler(threading.Thread):
-    """Samples the summed resident memory of a process and all its descendants; keeps the peak.
+    """Samples the summed memory (PSS) of a process and all its descendants; keeps the peak.
 
-    Forked parser processes share their parent's pages until they write them, and each one's
-    RSS counts those pages again, so the sum overstates what the tree holds by a little.
+    Forked parser processes share their parent's pages until they write them: summing RSS
+    would count those pages once per process, PSS counts each page once.
     """
 
     def __init__(self, root):
@@ -406,7 +416,7 @@ def number(value, digits=1):
 
 
 def table(rows):
-    lines = ["| | measurement | wall s | events/s | peak MB (process tree) | max RSS MB (time -v) | result / notes |",
+    lines = ["| | measurement | wall s | events/s | peak MB (process tree, PSS) | max RSS MB (time -v) | result / notes |",
              "| --- | --- | ---: | ---: | ---: | ---: | --- |"]
     for key in ORDER:
         for row in rows.get(key, []):
@@ -518,8 +528,8 @@ def report(rows, events, manifest, added, info, started, load_start):
              f"{added['redelivered_files']} rewritten files, {added['copied_records']:,} in one copied file",
              f"- recipe (2a, 2b), run in the corpus folder: `{RECIPE} > events.ndjson`, then "
              "`create table t as select * from read_json_auto('events.ndjson')`",
-             "- MB = 10^6 bytes; peak MB is the largest sum of the resident memory of the process and all its "
-             "children, sampled every 20 ms",
+             "- MB = 10^6 bytes; peak MB is the largest sum of the memory (PSS: pages shared by forked processes "
+             "counted once) of the process and all its children, sampled every 20 ms",
              "", *table(rows), "", "Ratios, measured in this run:", "", *ratio_lines(rows),
              "", "Targets:", "", *targets(rows, events), ""]
     return "\n".join(lines)

@@ -348,3 +348,22 @@ def test_any_record_shape_is_stored_and_reads_back(shape_db, records, tmp_path_f
         assert event_id
         if event_time is None:
             assert note and "eventTime" in note
+
+
+def test_a_file_duckdb_cannot_split_into_columns_is_named_and_the_group_goes_on(tmp_path):
+    """With a small cap on the parser's DuckDB a 20 MB record does not fit: the group falls back
+    to one file at a time, the large file is marked failed with the reason, the other is kept."""
+    normal = write_log_file(tmp_path / "logs", [event(), event()], "normal.json.gz")
+    large = write_log_file(tmp_path / "logs", [event(requestParameters={"blob": "x" * 20_000_000})], "large.json.gz")
+    items = [logfiles.InputFile(str(path), path.stat().st_size, 0) for path in (normal, large)]
+    logfiles.init_worker(in_pool=False, duckdb_memory="64MB")
+    logfiles._extractor = None          # this test's own cap, not one left by an earlier test
+    try:
+        results, part = logfiles.read_group((items, str(tmp_path)))
+    finally:
+        logfiles._extractor = None
+        logfiles.init_worker(in_pool=False)
+    by_name = {os.path.basename(r.path): r for r in results}
+    assert by_name["large.json.gz"].status == "failed"
+    assert "could not be turned into columns" in by_name["large.json.gz"].reason
+    assert by_name["normal.json.gz"].status == "loaded" and part[1] == 2
