@@ -8,6 +8,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(PYTHON) -m uv
 INSTALLED := $(VENV)/.installed-requirements
+# jq may be installed into .venv/bin (scripts/ensure_jq.sh): last on PATH, so the tests and the
+# benchmark find it there while python3 and a system jq still come first.
+export PATH := $(PATH):$(CURDIR)/$(VENV)/bin
 DEMO_DIR ?= demo
 BENCH_EVENTS ?= 2000000
 

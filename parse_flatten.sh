@@ -20,9 +20,16 @@ if [ $# -eq 0 ] || [ "${1:-}" = "-h" ] || [ "${1:-}" = "--help" ]; then
     sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 fi
+# jq from PATH, or the one `make` installs into the project's .venv/bin when it cannot use
+# the system's package manager.
 if ! command -v jq >/dev/null 2>&1; then
-    echo "$prog: jq is not installed - install jq 1.6 or later (make test installs it)" >&2
-    exit 2
+    local_jq="$(cd "$(dirname "$0")" && pwd)/.venv/bin/jq"
+    if [ -x "$local_jq" ]; then
+        jq() { "$local_jq" "$@"; }
+    else
+        echo "$prog: jq is not installed - install jq 1.6 or later (make test installs it)" >&2
+        exit 2
+    fi
 fi
 
 # A log file holds {"Records": [...]}; NDJSON files hold one record (or one such object) per
