@@ -584,7 +584,7 @@ def save(text, results):
 def update_readmes(text):
     """Puts the table between the bench markers of bench/README.md and README.md, where present."""
     start, end = "<!-- bench:start -->", "<!-- bench:end -->"
-    body = text.replace("# Benchmark", "### Last full run:", 1).strip()
+    body = text.replace("# Benchmark,", "### Last full run,", 1).strip()
     updated = []
     for readme in (BENCH / "README.md", REPO / "README.md"):
         current = readme.read_text(encoding="utf-8") if readme.exists() else ""
