@@ -174,8 +174,9 @@ where in_window(event_time);
 """
 
 # How a record becomes a row. The parser processes run EXTRACT_SQL, each on its own in-memory
-# DuckDB, over an Arrow table `records` (record: the record as Arrow JSON, fallback_id, and
-# source_file); the parent process then only checks for duplicates and writes.
+# DuckDB, over an Arrow table `records` (record: the record as Arrow JSON, and source_file);
+# a record without an eventID leaves event_id NULL here and gets the hash of its content from
+# logfiles.with_content_ids; the parent process then only checks for duplicates and writes.
 #
 # One json_transform call reads every field in one pass over the record (a json_extract_string
 # call for the scalars and a json_extract call for the nested objects parsed each record twice:
@@ -187,7 +188,7 @@ where in_window(event_time);
 # string), and JSON null becomes SQL NULL.
 EXTRACT_SQL = """
 select
-    coalesce(nullif(r.eventID, ''), fallback_id) as event_id,
+    nullif(r.eventID, '') as event_id,
     try_cast(r.eventTime as timestamptz) as event_time,
     r.eventSource as event_source,
     r.eventName as event_name,
@@ -229,7 +230,7 @@ select
     record,
     source_file,
     nullif(concat_ws('; ',
-        case when fallback_id is not null then 'no eventID: event_id is a hash of the record' end,
+        case when nullif(r.eventID, '') is null then 'no eventID: event_id is a hash of the record' end,
         case when r.eventTime is null then 'no eventTime'
              when try_cast(r.eventTime as timestamptz) is null then 'eventTime not understood: ' || left(r.eventTime, 80) end
     ), '') as ingest_note
@@ -254,7 +255,7 @@ from (
             "requestParameters": "JSON", "responseElements": "JSON", "additionalEventData": "JSON",
             "resources": "JSON", "tlsDetails": "JSON", "serviceEventDetails": "JSON"
         }') as r,
-        record, fallback_id, source_file
+        record, source_file
     from records
 )
 """
