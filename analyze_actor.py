@@ -577,11 +577,11 @@ def run(argv):
     try:
         con, context = detections.open_scope(db_path, since, until)
     except duckdb.Error as error:
-        raise common.ToolError(f"{db_path}: database error: {str(error).strip().splitlines()[0]}") from None
+        raise common.database_error(db_path, error) from None
     try:
         return _investigate(argv, con, context, actor, started)
     except duckdb.Error as error:
-        raise common.ToolError(f"{db_path}: database error: {str(error).strip().splitlines()[0]}") from None
+        raise common.database_error(db_path, error) from None
     finally:
         con.close()
 
@@ -636,7 +636,7 @@ def _chart(con, actor, findings, folder, moment):
                                      common.new_output_path(folder, "actor_activity", ".png", moment))
         return path, ""
     except detections.CHART_ERRORS as error:
-        return None, f"The chart could not be drawn: {md_text(str(error).splitlines()[0] if str(error) else type(error).__name__)}"
+        return None, f"The chart could not be drawn: {md_text(common.first_line(error))}"
 
 
 # ---------------------------------------------------------------- the report

@@ -188,7 +188,7 @@ def run(argv):
         con, context = detections.open_scope(db_path, since, until)
         con.close()
     except duckdb.Error as error:
-        raise common.ToolError(f"{db_path}: database error: {str(error).strip().splitlines()[0]}") from None
+        raise common.database_error(db_path, error) from None
     if not context.events_in_scope:
         raise common.ToolError(f"{db_path}: no events in {common.describe_window(since, until)} - check SINCE/UNTIL, "
                                "or load logs with analyze_ingest.py")
@@ -202,7 +202,7 @@ def run(argv):
     try:
         return _summarise(argv, context, runs, folder, started)
     except duckdb.Error as error:
-        raise common.ToolError(f"{db_path}: database error: {str(error).strip().splitlines()[0]}") from None
+        raise common.database_error(db_path, error) from None
 
 
 def _summarise(argv, context, runs, folder, started):
