@@ -9,6 +9,7 @@ import re
 import charts
 import common
 from detections import Area, Setting
+from rules.aws_policy import arn_resource
 
 EXTRA_AGENTS_ENV = "CLOUDTRAIL_RECON_EXTRA_AGENTS"
 
@@ -32,7 +33,7 @@ def _labels(rows):
     sessions, the ARN's resource part otherwise; the account is added where two shown identities
     would otherwise read the same."""
     def short(identity):
-        resource = re.sub(r"^arn:[^:]*:[^:]*:[^:]*:[^:]*:", "", identity)
+        resource = arn_resource(identity)
         role_session = re.fullmatch(r"assumed-role/([^/]+)/(.+)", resource)
         return f"{role_session[2]} ({role_session[1]})" if role_session else resource
     labels = [short(identity) + extra for identity, _, extra in rows]
