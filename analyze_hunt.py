@@ -138,8 +138,10 @@ def run_one(run, db_path, since, until, argv):
         print(f"analyze_hunt.py: {area.tool} stopped ({common.terminal_safe(str(error))}); the other areas still run",
               file=sys.stderr)
         return
-    # One failing area never stops the rest, whatever it raised.
+    # One failing area never stops the rest, whatever it raised (but Ctrl-C stops the hunt).
     except Exception as error:  # noqa: BLE001
+        if detections.interrupted(error):
+            raise KeyboardInterrupt from None
         run.problem = f"crashed: {_one_line(error)}"
         print(f"analyze_hunt.py: {area.tool} crashed ({common.terminal_safe(_one_line(error))}); "
               "the other areas still run", file=sys.stderr)

@@ -140,6 +140,14 @@ DETECTION_ERRORS = (duckdb.Error, ValueError, TypeError, KeyError, IndexError, O
                     orjson.JSONDecodeError)
 
 
+def interrupted(error):
+    """True when an exception is how DuckDB reports Ctrl-C: InterruptException, or a
+    RuntimeError "Query interrupted" from a result being fetched. Such an error stops the run
+    (KeyboardInterrupt); it is never counted as a failed detection or chart."""
+    return isinstance(error, duckdb.InterruptException) or (
+        isinstance(error, RuntimeError) and "interrupted" in str(error).lower())
+
+
 def run_detections(con, detections):
     """Runs each detection; one that fails is reported and the others still run."""
     outcomes = []
@@ -148,9 +156,11 @@ def run_detections(con, detections):
         started = time.monotonic()
         try:
             outcome.findings = _finding_rows(con, detection)
-        except duckdb.InterruptException:
+        except (duckdb.InterruptException, RuntimeError) as error:
             # Ctrl-C inside a query reaches Python as a DuckDB error: it stops the run.
-            raise KeyboardInterrupt from None
+            if interrupted(error):
+                raise KeyboardInterrupt from None
+            raise
         except DETECTION_ERRORS as error:
             outcome.error = f"{type(error).__name__}: {common.first_line(error, '')}"
             print(f"{detection.id}: failed ({common.terminal_safe(outcome.error)}); the other detections still ran",
@@ -532,10 +542,12 @@ def run_area(db_path, area, since=None, until=None, argv=None):
     started = common.now_utc()
     try:
         return _run_area(argv, area, str(db_path), since, until, started)
-    except duckdb.InterruptException:
-        raise KeyboardInterrupt from None
-    except duckdb.Error as error:
-        raise common.database_error(db_path, error) from None
+    except (duckdb.Error, RuntimeError) as error:
+        if interrupted(error):
+            raise KeyboardInterrupt from None
+        if isinstance(error, duckdb.Error):
+            raise common.database_error(db_path, error) from None
+        raise
 
 
 def _run_area(argv, area, db_path, since, until, started):
@@ -563,6 +575,8 @@ def _run_area(argv, area, db_path, since, until, started):
             try:
                 drawn += [(caption, path) for caption, path in job() if path]
             except CHART_ERRORS as error:
+                if interrupted(error):
+                    raise KeyboardInterrupt from None
                 notes.append(f"A chart could not be drawn: {common.md_text(common.first_line(error))}")
         report = reports.write_report(common.new_output_path(folder, f"{area.name}_report", ".md", started),
                                       area.title, area.tool, context, outcomes, drawn, notes)
