@@ -49,6 +49,14 @@ FAST_COLUMNS = {
     "userIdentity.sessionContext.sessionIssuer.type": "session_issuer_type",
 }
 
+# Top-level objects kept as JSON columns: walking the column parses only that object, not the
+# whole record (a third to a half of the time of a rule that reads them).
+JSON_COLUMNS = {
+    "requestParameters": "request_parameters", "responseElements": "response_elements",
+    "additionalEventData": "additional_event_data", "resources": "resources", "tlsDetails": "tls_details",
+    "serviceEventDetails": "service_event_details",
+}
+
 SUPPORTED_MODIFIERS = ("contains", "startswith", "endswith", "all", "re", "i", "m", "s", "cidr", "exists",
                        "fieldref", "windash", "base64", "base64offset", "cased", "gt", "gte", "lt", "lte")
 
@@ -597,16 +605,16 @@ def _re2_escape(text):
 def _path_regex(path, below):
     """A regex over json_tree's fullkey for the nodes at the path, through any list indexes,
     and (below=True) every node under them."""
+    if path[0] in JSON_COLUMNS:      # the tree of that column starts at its own $
+        path = path[1:]
     body = r"\$" + "".join(r"(\[[0-9]+\])*\." + _key_regex(s) for s in path) + r"(\[[0-9]+\])*"
     return body + (r"([.\[].*)?" if below else "")
 
 
 def _tree(path, alias):
-    return f"json_tree(e.record, {_literal('$.' + _key_regex_plain(path[0]))}) {alias}"
-
-
-def _key_regex_plain(segment):
-    return '"' + segment + '"'
+    if path[0] in JSON_COLUMNS:
+        return f"json_tree(e.{JSON_COLUMNS[path[0]]}) {alias}"
+    return f"json_tree(e.record, {_literal('$.' + chr(34) + path[0] + chr(34))}) {alias}"
 
 
 def _scalar_nodes(path, alias):
