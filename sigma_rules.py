@@ -360,7 +360,7 @@ def _field_condition(key, value):
     if "exists" in modifiers:
         if len(values) != 1 or not isinstance(values[0], bool) or path is None:
             raise RuleError(f"field {key!r}: exists takes true or false on a named field")
-        present = _value_exists(path, non_null=True)
+        present = _present(path)
         return present if values[0] else f"(not {present})"
     if "fieldref" in modifiers:
         if path is None or set(modifiers) - {"fieldref", "all"}:
@@ -526,10 +526,12 @@ def _like_body(parts):
 
 
 def _windash(text):
-    """Every variant of the value with each option dash (-, / or a Unicode dash at the start or
-    after a space) written in each of those forms, as pySigma's windash does."""
+    """Every variant of the value with each option dash (-, / or a Unicode dash that starts a
+    word: not after a letter, digit or _, and before one) written in each of those forms, as
+    pySigma's windash does (its pattern is \\B[-/]\\b)."""
     dashes = ("-", "/", "\u2013", "\u2014", "\u2015")
-    spots = [i for i, c in enumerate(text) if c in dashes and (i == 0 or text[i - 1].isspace())]
+    spots = [i for i, c in enumerate(text) if c in dashes and (i == 0 or not _word(text[i - 1]))
+             and i + 1 < len(text) and _word(text[i + 1])]
     if len(spots) > 3:
         raise RuleError("windash on a value with more than three option dashes is not supported")
     variants = []
@@ -539,6 +541,10 @@ def _windash(text):
             chars[spot] = dash
         variants.append("".join(chars))
     return variants
+
+
+def _word(char):
+    return char.isalnum() or char == "_"
 
 
 def _base64_offsets(data):
@@ -641,6 +647,15 @@ def _value_exists(path, non_null=True):
     null_test = " and t.type <> 'NULL'" if non_null else ""
     return (f"exists (select 1 from {_tree(path, 't')} where "
             f"regexp_full_match(t.fullkey, {_literal(_path_regex(path, False))}){null_test})")
+
+
+def _present(path):
+    """`field|exists: true`: the key is in the record, whatever its value (null included), as
+    the modifier appendix says. Read from the record: the extracted columns cannot tell an
+    absent key from a null one."""
+    regex = r"\$" + "".join(r"(\[[0-9]+\])*\." + _key_regex(s) for s in path) + r"(\[[0-9]+\])*"
+    return (f"exists (select 1 from json_tree(e.record, {_literal('$.' + chr(34) + path[0] + chr(34))}) t "
+            f"where regexp_full_match(t.fullkey, {_literal(regex)}))")
 
 
 def _null_sql(path):

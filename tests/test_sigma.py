@@ -5,6 +5,7 @@ and every rule's hits are compared with an independent evaluation written here: 
 Sigma matcher in plain Python over the parsed JSON records, which shares no code with the
 converter (it reads the rule YAML itself, walks the records as Python objects, matches with
 Python regular expressions and evaluates the condition with Python's own and/or/not)."""
+import functools
 import ipaddress
 import re
 import shutil
@@ -65,8 +66,9 @@ def _wildcard_regex(text):
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=None)
 def _value_test(rule_value, modifiers):
-    """function(text) -> bool for one value of the rule."""
+    """function(text) -> bool for one value of the rule (modifiers: a frozenset)."""
     if "re" in modifiers:
         flags = (re.IGNORECASE if "i" in modifiers else 0) | (re.MULTILINE if "m" in modifiers else 0) \
             | (re.DOTALL if "s" in modifiers else 0)
@@ -96,7 +98,10 @@ def _value_test(rule_value, modifiers):
             except ValueError:
                 return False
         return same_number
-    body = _wildcard_regex(_as_text(rule_value))
+    text = _as_text(rule_value)
+    if "windash" in modifiers:     # a dash that starts a word may be written as any of the five
+        text = re.sub(r"(?<!\w)[-/\u2013\u2014\u2015](?=\w)", "\x01", text)
+    body = _wildcard_regex(text).replace("\x01", "[-/\u2013\u2014\u2015]")
     if "contains" in modifiers:
         body = ".*" + body + ".*"
     elif "startswith" in modifiers:
@@ -109,14 +114,14 @@ def _value_test(rule_value, modifiers):
 
 def _field_matches(record, record_text, key, wanted):
     name, *mods = key.split("|")
-    mods = set(mods)
+    mods = frozenset(mods)
     wanted = wanted if isinstance(wanted, list) else [wanted]
     if not name:     # keywords: the record's text
-        return any(_value_test(w, {"contains"} | mods)(record_text) for w in wanted)
+        return (all if "all" in mods else any)(_value_test(w, frozenset({"contains"}) | mods)(record_text) for w in wanted)
     path = name.split(".")
     found = _values_at(record, path)
-    if "exists" in mods:
-        return any(v is not None for v in found) == wanted[0]
+    if "exists" in mods:      # the key is there, whatever its value
+        return bool(found) == wanted[0]
     texts = [_as_text(leaf) for v in found for leaf in _leaves(v)]
     if "fieldref" in mods:
         others = [_as_text(leaf) for w in wanted for v in _values_at(record, w.split(".")) for leaf in _leaves(v)]
@@ -321,6 +326,10 @@ CASES = [
     ("cidr", {"s": {"sourceIPAddress|cidr": "203.0.113.0/24"}, "condition": "s"}, {"mfa-no"}),
     ("cidr near miss", {"s": {"sourceIPAddress|cidr": "203.0.112.0/24"}, "condition": "s"}, set()),
     ("exists true", {"s": {"errorCode|exists": True}, "condition": "s"}, {"denied"}),
+    ("exists: a null value is present", {"s": {"requestParameters.filter|exists": True}, "condition": "s"},
+     {"hostile"}),
+    ("exists false", {"s": {"eventName": "DescribeInstances", "requestParameters.filter|exists": False},
+                      "condition": "s"}, {"numbers"}),
     ("exists on a nested field", {"s": {"responseElements.accessKey.userName|exists": True}, "condition": "s"},
      {"key-other", "key-self"}),
     ("null = absent or null", {"s": {"eventName": "DescribeInstances", "requestParameters.filter": None},
@@ -336,6 +345,11 @@ CASES = [
     ("gt near miss", {"s": {"requestParameters.maxResults|gt": 50}, "condition": "s"}, set()),
     ("windash", {"s": {"userAgent|windash|contains": " -enc "}, "condition": "s"}, {"numbers"}),
     ("keywords search the record text", {"k": ["SUSPENDED"], "condition": "k"}, {"versioning-off"}),
+    ("keywords with |all", {"k": {"|all": ["suspended", "logs"]}, "condition": "k"}, {"versioning-off"}),
+    ("keywords with |all near miss", {"k": {"|all": ["suspended", "absent"]}, "condition": "k"}, set()),
+    ("windash reads / as -", {"s": {"userAgent|windash|contains": " /enc "}, "condition": "s"}, {"numbers"}),
+    ("windash leaves a dash inside a word", {"s": {"userAgent|windash|contains": "aws/cli"}, "condition": "s"},
+     set()),
     ("cased", {"s": {"additionalEventData.MFAUsed|cased": "NO"}, "condition": "s"}, set()),
     ("and / not", {"a": {"eventName": "ConsoleLogin"}, "b": {"additionalEventData.MFAUsed": "yes"},
                    "condition": "a and not b"}, {"mfa-no"}),
