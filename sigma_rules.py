@@ -20,6 +20,7 @@ sources, are in references/sigma.md; in short:
 import base64
 import ipaddress
 import itertools
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,6 +123,8 @@ def read_rule_file(path):
         return [(str(path), "is not UTF-8 text")]
     try:
         documents = [doc for doc in yaml.safe_load_all(text) if doc is not None]
+    except RecursionError:
+        return [(str(path), "is nested too deeply to read")]
     except yaml.YAMLError as error:
         where = getattr(error, "problem_mark", None)
         line = f" at line {where.line + 1}" if where is not None else ""
@@ -137,6 +140,8 @@ def read_rule_file(path):
             found.append((name, parse_rule(document, str(path), fallback_id)))
         except RuleError as error:
             found.append((name, str(error)))
+        except RecursionError:
+            found.append((name, "is nested too deeply to read"))
     return found
 
 
@@ -155,6 +160,7 @@ def parse_rule(document, path="", fallback_id="rule"):
     title = _text(document.get("title")).strip()
     if not title:
         raise RuleError("has no title")
+    _literal(title)                      # the title is written into the findings' summary SQL
     logsource = document.get("logsource")
     if not isinstance(logsource, dict):
         raise RuleError("has no logsource")
@@ -233,7 +239,10 @@ def compile_detection(detection):
     for text in conditions:
         if not isinstance(text, str) or not text.strip():
             raise RuleError("has no condition")
-        parts.append(ConditionParser(text, selections, selection_sql).parse())
+        try:
+            parts.append(ConditionParser(text, selections, selection_sql).parse())
+        except RecursionError:
+            raise RuleError("has a condition nested too deeply to read") from None
     return parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")"
 
 
@@ -432,14 +441,15 @@ def _matcher(value, modifiers, key):
         if len(compare) > 1 or mods - compare - {"all"} or isinstance(value, bool) or not isinstance(value, (int, float)):
             raise RuleError(f"field {key!r}: gt, gte, lt and lte take one number and no other modifier")
         operator = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[compare.pop()]
-        return lambda x: f"try_cast({x} as double) {operator} {float(value)!r}"
+        number = _number(value, key)
+        return lambda x: f"try_cast({x} as double) {operator} {number!r}"
     position = [m for m in ("contains", "startswith", "endswith") if m in mods]
     if len(position) > 1:
         raise RuleError(f"field {key!r}: {' and '.join(position)} cannot be combined")
     cased = "cased" in mods
     if isinstance(value, (int, float)) and not isinstance(value, bool) and not (mods - {"all"}):
         # A number matches its text, or any text that reads as the same number.
-        text, number = _scalar_text(value), float(value)
+        text, number = _scalar_text(value), _number(value, key)
         return lambda x: f"(lower({x}) = {_literal(text.lower())} or try_cast({x} as double) = {number!r})"
     text = _scalar_text(value)
     variants = [_wildcard_pattern(text)]                 # [(pattern parts)] with wildcards resolved
@@ -477,6 +487,17 @@ def _matcher(value, modifiers, key):
                 tests.append(f"({x} = {_literal(plain)})" if cased else f"(lower({x}) = {_literal(plain.lower())})")
         return tests[0] if len(tests) == 1 else "(" + " or ".join(tests) + ")"
     return match
+
+
+def _number(value, key):
+    """A rule's number as a finite float (SQL has no literal for inf or nan)."""
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise RuleError(f"field {key!r}: {value!r} is not a finite number")
+    return number
 
 
 def _scalar_text(value):

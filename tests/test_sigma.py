@@ -400,6 +400,11 @@ def test_hostile_rule_text_is_inert(small_case):
     ({"s": {"eventName": "x"}, "condition": "(s"}, "ends too early"),
     ({"s": {"sourceIPAddress|cidr": "2001:db8::/32"}, "condition": "s"}, "IPv6"),
     ({"s": {"userAgent|re": "(?<=a)b"}, "condition": "s"}, "regular expression"),
+    ({"s": {"requestParameters.maxResults": float("inf")}, "condition": "s"}, "not a finite number"),
+    ({"s": {"requestParameters.maxResults|gt": 10 ** 400}, "condition": "s"}, "not a finite number"),
+    ({"s": {"eventName": {"nested": "map"}}, "condition": "s"}, "Sigma values are plain"),
+    ({"s": {"eventName": []}, "condition": "s"}, "empty list"),
+    ({"s": {"eventName": "x"}, "condition": "not " * 5000 + "s"}, "nested too deeply"),
 ])
 def test_unconvertible_detections_say_why(detection, reason):
     with pytest.raises(sigma_rules.RuleError, match=re.escape(reason)):
@@ -527,6 +532,7 @@ def test_an_unreadable_rule_is_named_and_the_rest_run(small_case, tmp_path, monk
     folder = _rules_folder(tmp_path)
     (folder / "unreadable.yml").write_text(GOOD_RULE)
     (folder / "latin1.yml").write_bytes(b"title: caf\xe9\n")
+    (folder / "deep.yml").write_text("title: " + "[" * 20000 + "]" * 20000 + "\n")
     read_bytes = Path.read_bytes
 
     def refuse(path):
@@ -538,6 +544,7 @@ def test_an_unreadable_rule_is_named_and_the_rest_run(small_case, tmp_path, monk
     captured = capsys.readouterr()
     assert "unreadable.yml: not run - cannot be read: Permission denied" in captured.err
     assert "latin1.yml: not run - is not UTF-8 text" in captured.err
+    assert "deep.yml: not run - is nested too deeply to read" in captured.err
     assert "1 finding(s) from 1 Sigma rule(s)" in captured.out
 
 
