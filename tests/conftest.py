@@ -23,6 +23,10 @@ needs_shared_data = pytest.mark.skipif(
     not SHARED_DATA.is_dir(), reason=f"real CloudTrail records not found at {SHARED_DATA}")
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: takes more than a few seconds (deselect with -m 'not slow')")
+
+
 @pytest.fixture(autouse=True)
 def _outputs_in_tmp(tmp_path, monkeypatch):
     """Reports and analyst logs of a test go to its own folder, never into the repository."""

@@ -264,12 +264,14 @@ def test_unreadable_file_is_named(tmp_path, capsys):
     assert "Permission denied" in capsys.readouterr().err
 
 
-def test_missing_input_is_named_and_others_loaded(tmp_path, capsys):
+def test_missing_input_is_named_and_nothing_is_created(tmp_path, capsys):
+    """A path argument that does not exist is a bad argument: named, exit 2, and no database
+    or DATABASE.tmp/ is left behind (the other inputs are read once the command is fixed)."""
     logs = tmp_path / "logs"
     write_log_file(logs, [event()])
-    assert ingest(tmp_path / "case.db", tmp_path / "nope", logs) == 1
-    assert "nope: failed: cannot read" in capsys.readouterr().err
-    assert stored(tmp_path / "case.db", "select count(*) from events") == [(1,)]
+    assert ingest(tmp_path / "case.db", tmp_path / "nope", logs) == 2
+    assert "nope' does not exist" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["logs"]
 
 
 def test_usage_errors(tmp_path, capsys):
