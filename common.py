@@ -49,6 +49,32 @@ def _on_signal(number, frame):
     raise Terminated() if number == signal.SIGTERM else KeyboardInterrupt()
 
 
+def _stop_before_start(number, frame):
+    prog = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "tool"
+    what = "terminated (SIGTERM)" if number == signal.SIGTERM else "interrupted"
+    os.write(2, f"{prog}: {what} before it started - nothing was done\n".encode())
+    os._exit(EXIT_TERMINATED if number == signal.SIGTERM else EXIT_INTERRUPTED)
+
+
+def stop_quietly_until_started():
+    """For a script's first lines, before its libraries load (a second or two): Ctrl-C or
+    SIGTERM then ends it with one line instead of a traceback from inside an import. run_cli
+    replaces these handlers when the work starts."""
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, _stop_before_start)
+
+
+def block_signals():
+    """Holds Ctrl-C and SIGTERM back (until unblock_signals) while processes are forked: a child
+    must not run the parent's handler between the fork and its own set-up."""
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
+def unblock_signals(previous=None):
+    signal.pthread_sigmask(signal.SIG_SETMASK, previous) if previous is not None else \
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
 def install_signal_handlers():
     """Ctrl-C (SIGINT) and SIGTERM both unwind the run as KeyboardInterrupt; run_cli turns
     them into one line and exit 130 or 143."""

@@ -135,6 +135,12 @@ def stored(db_path, sql, params=None):
         con.close()
 
 
+def analyst_logs(folder):
+    """The text of every analyst log in folder, oldest first. A test never reads just the first:
+    runs in different minutes (a busy machine, a minute boundary) write different logs."""
+    return "".join(path.read_text() for path in sorted(Path(folder).glob("analyst_log-*.md")))
+
+
 def labelled_records(relative_path):
     """Rows of a labelled JSONL file in ../shared/data (each has an 'event')."""
     path = SHARED_DATA / relative_path
