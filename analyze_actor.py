@@ -34,6 +34,8 @@ import casedb
 import charts
 import common
 import detections
+import reports
+import triage
 from common import Markdown, UsageError, format_time, md_code, md_table, md_text
 
 KEY_ID = re.compile(r"^(AKIA|ASIA)[A-Z0-9]{12,124}$")
@@ -201,7 +203,7 @@ with numbered as (
 hits as (
     select
         finding_no, detector, detection_id, title, severity, summary, first_time, last_time,
-        source_ip as finding_ip, unnest(event_ids) as hit_id
+        source_ip as finding_ip, event_id as finding_event_id, unnest(event_ids) as hit_id
     from numbered
 ),
 shared_ids as (
@@ -661,6 +663,8 @@ def _report(context, r, identities, summary, findings, timeline, chart, chart_no
     lines += _resolution_section(context, r, identities)
     lines += _summary_section(summary, con)
     lines += _findings_section(findings)
+    lines += reports.triage_section(triage.triage_summary(con, keys=casedb.rows(con, """
+        select distinct detection_id, finding_event_id from actor_findings order by 1, 2""")))
     lines += ["## Activity over time", ""]
     if chart:
         lines += [f"![Calls by the actor over time]({chart.name})", "",

@@ -307,6 +307,7 @@ def run_detector(argv, area, detections, extra_charts=()):
 def _run_detector(argv, area, detections, extra_charts, db_path, since, until, started):
     import charts
     import reports
+    import triage
 
     con, context = open_scope(db_path, since, until)
     try:
@@ -331,7 +332,8 @@ def _run_detector(argv, area, detections, extra_charts, db_path, since, until, s
             except CHART_ERRORS as error:
                 notes.append(f"A chart could not be drawn: {common.md_text(str(error).splitlines()[0] if str(error) else type(error).__name__)}")
         report = reports.write_report(common.new_output_path(folder, f"{area.name}_report", ".md", started),
-                                      area.title, area.tool, context, outcomes, drawn, notes)
+                                      area.title, area.tool, context, outcomes, drawn, notes,
+                                      triage=triage.triage_summary(con, area.name))
         log = _log_run(argv, area, context, outcomes, report, drawn, started)
         summary = orjson.dumps({"findings": len(findings), "failed_detections": [o.detection.id for o in outcomes if o.error]}).decode()
         casedb.record_run(con, context.run_id, area.tool, " ".join(argv[1:]), started, common.now_utc(), 0, summary)
