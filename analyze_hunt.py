@@ -31,6 +31,7 @@ import orjson
 import casedb
 import common
 import detections
+import ipcontext
 import reports
 import triage
 from common import Markdown, format_time, md_code, md_table, md_text
@@ -220,6 +221,9 @@ def _summarise(argv, context, runs, folder, started):
                 if r.module.AREA.tool == tool:
                     r.failed_detections = failed
         triaged = triage.triage_summary(con)
+        sources = ipcontext.refresh(con, context.db_path)
+        sources.close()
+        triaged["ip_context"] = (ipcontext.labels(con), sources.describe())
         per_detector = dict(casedb.rows(con, PER_DETECTOR_SQL, params))
         severities = {row[0]: row[1:] for row in casedb.rows(con, SEVERITY_SQL, params)}
         actors = casedb.rows(con, ACTORS_SQL, params | {"actors_shown": ACTORS_SHOWN})
@@ -267,7 +271,10 @@ def _report(context, runs, per_detector, severities, actors, findings, path, sta
     lines += _detectors_section(runs, per_detector, path)
     lines += _severity_section(severities)
     lines += reports.triage_section(triaged)
-    lines += _actors_section(context, runs, actors, findings, path, (triaged or {}).get("marks", {}))
+    known, ip_note = (triaged or {}).get("ip_context", ({}, ""))
+    lines += _actors_section(context, runs, actors, findings, path, (triaged or {}).get("marks", {}), known)
+    if ip_note:
+        lines += ["## IP context", "", md_text(ip_note), ""]
     lines += ["## Query these findings", "", "```sql",
               "select severity, title, first_time, actor, source_ip, resource, summary",
               "from findings",
@@ -316,8 +323,8 @@ def _severity_section(severities):
     return lines
 
 
-def _actors_section(context, runs, actors, findings, path, marks=None):
-    marks = marks or {}
+def _actors_section(context, runs, actors, findings, path, marks=None, known=None):
+    marks, known = marks or {}, known or {}
     lines = ["## Findings by actor", ""]
     if not actors:
         return lines + ["No detector found anything in this window.", ""]
@@ -340,7 +347,8 @@ def _actors_section(context, runs, actors, findings, path, marks=None):
         lines += [f"### {number}. {md_code(actor, 160)}", "",
                   f"Most severe: **{SEVERITIES[worst - 1]}**. {count} finding(s) from {detection_count} "
                   f"detection(s), {format_time(first)} to {format_time(last)}."
-                  + (f" Source IPs: {md_text(', '.join(ips[:5]))}" + (" and more." if len(ips) > 5 else ".") if ips else ""), ""]
+                  + (f" Source IPs: {md_text(', '.join(ipcontext.with_label(ip, known) for ip in ips[:5]))}"
+                     + (" and more." if len(ips) > 5 else ".") if ips else ""), ""]
         pivot = _pivot(actor, ips)
         if pivot:
             lines += [f"Everything it did: {md_code('analyze_actor.py ' + shlex.quote(context.db_path) + ' ' + shlex.quote(pivot), None)}", ""]

@@ -27,6 +27,7 @@ import re
 
 import casedb
 import common
+import ipcontext
 
 VERDICTS = ("confirmed", "benign", "false_positive", "needs_review")
 ALLOW_KINDS = ("principal", "key", "ip", "cidr", "user_agent")
@@ -254,20 +255,8 @@ def remove(con, entry_id, who=None):
 # ---------------------------------------------------------------- applying
 
 def parse_ip(text):
-    """An address as ipaddress reads it, or None. Dotted quads with leading zeros (anonymised
-    public data writes 075.050.255.67) are read as the numbers they show."""
-    if not text:
-        return None
-    value = text.strip()
-    if re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", value):
-        parts = [int(p) for p in value.split(".")]
-        if all(p <= 255 for p in parts):
-            return ipaddress.IPv4Address(".".join(map(str, parts)))
-        return None
-    try:
-        return ipaddress.ip_address(value.split("%")[0])
-    except ValueError:
-        return None
+    """An address as ipaddress reads it, or None (see ipcontext.parse_address)."""
+    return ipcontext.parse_address(text)
 
 
 def apply_triage(con):
