@@ -241,13 +241,13 @@ def add_allow_entry(con, kind, value, reason, detection_id=None, since=None, unt
 def remove(con, entry_id, who=None):
     """Marks a verdict or allowlist entry removed; returns 'verdict' or 'allowlist entry'."""
     ensure_schema(con)
-    now = common.now_utc()
-    for table, column, name in (("verdicts", "verdict_id", "verdict"), ("allowlist", "entry_id", "allowlist entry")):
-        hit = casedb.scalar(con, f"select count(*) from {table} where {column} = ? and removed_at is null", [entry_id])
-        if hit:
-            con.execute(f"update {table} set removed_at = ?, removed_by = ? where {column} = ?",
-                        [now, who or analyst(), entry_id])
-            return name
+    now, who = common.now_utc(), who or analyst()
+    if casedb.scalar(con, "select count(*) from verdicts where verdict_id = ? and removed_at is null", [entry_id]):
+        con.execute("update verdicts set removed_at = ?, removed_by = ? where verdict_id = ?", [now, who, entry_id])
+        return "verdict"
+    if casedb.scalar(con, "select count(*) from allowlist where entry_id = ? and removed_at is null", [entry_id]):
+        con.execute("update allowlist set removed_at = ?, removed_by = ? where entry_id = ?", [now, who, entry_id])
+        return "allowlist entry"
     raise common.ToolError(f"no verdict or allowlist entry {entry_id} (or it was already removed) - "
                            "see analyze_triage.py DATABASE list")
 

@@ -25,7 +25,7 @@ def hunt(db):
 def run_two_detectors(db):
     """The two detectors this case's findings come from (the hunt runs all six: slower)."""
     for module in (analyze_console_logins, analyze_defense_evasion):
-        assert module.main([module.AREA.tool, str(db)]) == 0
+        assert module.main([f"{module.__name__}.py", str(db)]) == 0
 
 
 def latest(folder, pattern):
