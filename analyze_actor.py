@@ -34,6 +34,9 @@ import casedb
 import charts
 import common
 import detections
+import ipcontext
+import reports
+import triage
 from common import Markdown, UsageError, format_time, md_code, md_table, md_text
 
 KEY_ID = re.compile(r"^(AKIA|ASIA)[A-Z0-9]{12,124}$")
@@ -200,7 +203,7 @@ with numbered as (
 hits as (
     select
         finding_no, detector, detection_id, title, severity, summary, first_time, last_time,
-        source_ip as finding_ip, unnest(event_ids) as hit_id
+        source_ip as finding_ip, event_id as finding_event_id, unnest(event_ids) as hit_id
     from numbered
 ),
 shared_ids as (
@@ -603,7 +606,10 @@ def _investigate(argv, con, context, actor, started):
     timeline = casedb.rows(con, TIMELINE_SQL, {"limit": limit})
     folder = common.output_dir(context.db_path)
     chart, chart_note = _chart(con, r, findings, folder, started)
-    lines = _report(context, r, identities, summary, findings, timeline, chart, chart_note, con)
+    sources = ipcontext.refresh(con, context.db_path)
+    sources.close()
+    ip_labels = (ipcontext.labels(con), sources.describe())
+    lines = _report(context, r, identities, summary, findings, timeline, chart, chart_note, con, ip_labels)
     path = common.new_output_path(folder, "actor_report", ".md", started)
     with open(path, "x", encoding="utf-8") as handle:
         handle.write("\n".join(lines))
@@ -640,7 +646,8 @@ def _chart(con, actor, findings, folder, moment):
 
 # ---------------------------------------------------------------- the report
 
-def _report(context, r, identities, summary, findings, timeline, chart, chart_note, con):
+def _report(context, r, identities, summary, findings, timeline, chart, chart_note, con, ip_labels=({}, "")):
+    known, ip_note = ip_labels
     calls, failed, first, last = summary[:4]
     lines = [f"# Actor report: {md_code(r.text, 160)}", "",
              f"Written {format_time(common.now_utc())} by `analyze_actor.py` (run `{context.run_id}`). "
@@ -658,8 +665,10 @@ def _report(context, r, identities, summary, findings, timeline, chart, chart_no
         lines += ["**The actor made no calls inside the window.** Its activity in all the data loaded is listed "
                   "under the resolution below; widen SINCE/UNTIL to see it.", ""]
     lines += _resolution_section(context, r, identities)
-    lines += _summary_section(summary, con)
+    lines += _summary_section(summary, con, known)
     lines += _findings_section(findings)
+    lines += reports.triage_section(triage.triage_summary(con, keys=casedb.rows(con, """
+        select distinct detection_id, finding_event_id from actor_findings order by 1, 2""")))
     lines += ["## Activity over time", ""]
     if chart:
         lines += [f"![Calls by the actor over time]({chart.name})", "",
@@ -669,7 +678,7 @@ def _report(context, r, identities, summary, findings, timeline, chart, chart_no
         lines += [chart_note or "No calls to draw in this window.", ""]
     lines += _calls_section(con)
     lines += _failed_section(con)
-    lines += _timeline_section(timeline)
+    lines += _timeline_section(timeline, known)
     lines += ["## Notes", "",
               "- Resolution reads all the data loaded; the counts, chart and timeline cover the window only.",
               "- A role session is followed by its ARN (role and session name). An instance profile renews its "
@@ -677,6 +686,7 @@ def _report(context, r, identities, summary, findings, timeline, chart, chart_no
               "of the same temporary keys would show up as a different source IP, listed above.",
               "- CloudTrail records the IP the call came from; calls made through an AWS service show the "
               "service's name instead (e.g. `ec2.amazonaws.com`).",
+              f"- {md_text(ip_note)}" if ip_note else "- IP context: none",
               "- Findings are read from the `findings` table as the detectors last left it; run "
               "`analyze_hunt.py` first to bring them up to date."]
     shared = casedb.scalar(con, SHARED_IDS_SQL)
@@ -761,7 +771,8 @@ def pivots(db_path, r, identities):
     return unique[:12]
 
 
-def _summary_section(summary, con):
+def _summary_section(summary, con, known=None):
+    known = known or {}
     calls, failed, first, last, services, actions, targets, accounts, regions, ips, agents = summary
     lines = ["## Summary", ""] + md_table(["", ""], [
         ("own calls", f"{calls:,}"),
@@ -777,7 +788,8 @@ def _summary_section(summary, con):
         lines += ["Where the calls came from:", ""]
         lines += md_table(["source IP", "calls", "failed", "first call", "last call", "user agents",
                            "most used user agent"],
-                          [(ip, f"{n:,}", f"{bad:,}", format_time(f), format_time(l), agents, Markdown(md_code(ua, 160)))
+                          [(ipcontext.with_label(ip, known), f"{n:,}", f"{bad:,}", format_time(f), format_time(l), agents,
+                            Markdown(md_code(ua, 160)))
                            for ip, n, bad, f, l, agents, ua in where_from])
         lines.append("")
     return lines
@@ -826,7 +838,8 @@ def _failed_section(con):
     return lines + [""]
 
 
-def _timeline_section(timeline):
+def _timeline_section(timeline, known=None):
+    known = known or {}
     lines = ["## Timeline", ""]
     if not timeline:
         return lines + ["No calls in this window.", ""]
@@ -839,7 +852,8 @@ def _timeline_section(timeline):
          event_id, _) in timeline:
         who = common.short_identity(actor, with_account=False) + ("" if relation == "own call" else f" ({relation})")
         rows.append((_when(first, last), calls, Markdown(md_code(who, 100)), key, service, action,
-                     Markdown(md_code(target, 80)), _result(error), ip, Markdown(md_code(agent, 50)),
+                     Markdown(md_code(target, 80)), _result(error), ipcontext.with_label(ip, known),
+                     Markdown(md_code(agent, 50)),
                      found or "", Markdown(md_code(event_id) + (" (first)" if calls > 1 else ""))))
     lines += md_table(["time", "calls", "identity", "access key", "service", "action", "target", "result",
                        "source IP", "user agent", "findings", "event id"], rows)

@@ -30,7 +30,10 @@ import orjson
 import casedb
 import common
 import detections
+import ipcontext
+import reports
 import rules
+import triage
 from common import Markdown, format_time, md_code, md_table, md_text
 
 AREAS = rules.AREAS
@@ -63,11 +66,12 @@ select
     max(last_time) as last_time,
     list(distinct source_ip order by source_ip) filter (where source_ip is not null) as source_ips,
     count(*) over () as total_actors
-from findings
+from findings_triaged
 where found_at >= $started
   and list_contains($detectors::varchar[], detector)
 group by coalesce(actor, '(unknown)')
-order by worst, findings desc, first_time, actor
+-- actors all of whose findings are allowlisted or judged benign come last
+order by bool_and(ranked_down), worst, findings desc, first_time, actor
 limit $actors_shown
 """.replace("{rank}", detections.SEVERITY_RANK_SQL)
 
@@ -84,14 +88,14 @@ select
     error_code,
     summary,
     event_id
-from findings
+from findings_triaged
 where found_at >= $started
   and list_contains($detectors::varchar[], detector)
   and list_contains($actors::varchar[], coalesce(actor, '(unknown)'))
 qualify row_number() over (partition by coalesce(actor, '(unknown)')
-                           order by {rank},
-                                    first_time, detection_id) <= $rows_per_actor
-order by {rank}, first_time, detection_id
+                           order by ranked_down, {rank},
+                                    first_time, detection_id, event_id) <= $rows_per_actor
+order by ranked_down, {rank}, first_time, detection_id, event_id
 """.replace("{rank}", detections.SEVERITY_RANK_SQL)
 
 PER_DETECTOR_SQL = """
@@ -182,13 +186,17 @@ def _summarise(argv, context, runs, folder, started):
     params = {"started": started, "detectors": [r.area for r in ran]}
     con = casedb.open_case(context.db_path)
     try:
+        triaged = triage.triage_summary(con)
+        sources = ipcontext.refresh(con, context.db_path)
+        sources.close()
+        triaged["ip_context"] = (ipcontext.labels(con), sources.describe())
         per_detector = dict(casedb.rows(con, PER_DETECTOR_SQL, params))
         severities = {row[0]: row[1:] for row in casedb.rows(con, SEVERITY_SQL, params)}
         actors = casedb.rows(con, ACTORS_SQL, params | {"actors_shown": ACTORS_SHOWN})
         findings = casedb.rows(con, FINDINGS_SQL, params | {"actors": [a[0] for a in actors],
                                                             "rows_per_actor": ROWS_PER_ACTOR})
         path = common.new_output_path(folder, "hunt_report", ".md", started)
-        lines = _report(context, runs, per_detector, severities, actors, findings, path, started)
+        lines = _report(context, runs, per_detector, severities, actors, findings, path, started, triaged)
         common.write_new_file(path, "\n".join(lines))
         total = sum(per_detector.values())
         failed = any(r.problem or r.failed_detections for r in runs)
@@ -218,7 +226,7 @@ def _summarise(argv, context, runs, folder, started):
     return exit_code
 
 
-def _report(context, runs, per_detector, severities, actors, findings, path, started):
+def _report(context, runs, per_detector, severities, actors, findings, path, started, triaged=None):
     span = (f"{format_time(context.first_event)} to {format_time(context.last_event)}"
             if context.first_event else "no events")
     lines = ["# Hunt report", "",
@@ -238,7 +246,11 @@ def _report(context, runs, per_detector, severities, actors, findings, path, sta
     ]) + [""]
     lines += _detectors_section(runs, per_detector, path)
     lines += _severity_section(severities)
-    lines += _actors_section(context, runs, actors, findings, path)
+    lines += reports.triage_section(triaged)
+    known, ip_note = (triaged or {}).get("ip_context", ({}, ""))
+    lines += _actors_section(context, runs, actors, findings, path, (triaged or {}).get("marks", {}), known)
+    if ip_note:
+        lines += ["## IP context", "", md_text(ip_note), ""]
     lines += ["## Query these findings", "", "```sql",
               "select severity, title, first_time, actor, source_ip, resource, summary",
               "from findings",
@@ -287,7 +299,8 @@ def _severity_section(severities):
     return lines
 
 
-def _actors_section(context, runs, actors, findings, path):
+def _actors_section(context, runs, actors, findings, path, marks=None, known=None):
+    marks, known = marks or {}, known or {}
     lines = ["## Findings by actor", ""]
     if not actors:
         return lines + ["No detector found anything in this window.", ""]
@@ -310,16 +323,18 @@ def _actors_section(context, runs, actors, findings, path):
         lines += [f"### {number}. {md_code(actor, 160)}", "",
                   f"Most severe: **{SEVERITIES[worst - 1]}**. {count} finding(s) from {detection_count} "
                   f"detection(s), {format_time(first)} to {format_time(last)}."
-                  + (f" Source IPs: {md_text(', '.join(ips[:5]))}" + (" and more." if len(ips) > 5 else ".") if ips else ""), ""]
+                  + (f" Source IPs: {md_text(', '.join(ipcontext.with_label(ip, known) for ip in ips[:5]))}"
+                     + (" and more." if len(ips) > 5 else ".") if ips else ""), ""]
         pivot = _pivot(actor, ips)
         if pivot:
             lines += [f"Everything it did: {md_code('analyze_actor.py ' + shlex.quote(context.db_path) + ' ' + shlex.quote(pivot), None)}", ""]
         rows = by_actor.get(actor, [])
         lines += md_table(["severity", "time", "detection", "resource", "source IP", "result", "summary", "report"],
-                          [(sev, format_time(t), Markdown(f"{md_text(title)} ({md_code(det)})"),
+                          [(f"{sev} ({marks[(det, eid)]})" if (det, eid) in marks else sev,
+                            format_time(t), Markdown(f"{md_text(title)} ({md_code(det)})"),
                             Markdown(md_code(resource, 100)), ip, "succeeded" if not err else f"failed: {err}",
                             summary, Markdown(_link(reports[detector], path)) if detector in reports else detector)
-                           for _, sev, t, detector, det, title, resource, ip, err, summary, _ in rows])
+                           for _, sev, t, detector, det, title, resource, ip, err, summary, eid in rows])
         if count > len(rows):
             lines += ["", f"{count - len(rows)} more finding(s) for this actor: see the detectors' reports."]
         lines.append("")

@@ -553,6 +553,7 @@ def run_area(db_path, area, since=None, until=None, argv=None):
 def _run_area(argv, area, db_path, since, until, started):
     import charts
     import reports
+    import triage
 
     con, context = open_scope(db_path, since, until)
     try:
@@ -579,7 +580,8 @@ def _run_area(argv, area, db_path, since, until, started):
                     raise KeyboardInterrupt from None
                 notes.append(f"A chart could not be drawn: {common.md_text(common.first_line(error))}")
         report = reports.write_report(common.new_output_path(folder, f"{area.name}_report", ".md", started),
-                                      area.title, area.tool, context, outcomes, drawn, notes)
+                                      area.title, area.tool, context, outcomes, drawn, notes,
+                                      triage=triage.triage_summary(con, area.name))
         log = _log_run(argv, area, context, outcomes, report, drawn, started)
         failed = [o.detection.id for o in outcomes if o.error]
         exit_code = common.EXIT_RUNTIME if failed else common.EXIT_OK
