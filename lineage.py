@@ -90,7 +90,7 @@ create or replace macro ct_agent_family(ua) as
 _PRINCIPAL = ("ct_principal(user_type, user_arn, user_name, principal_id, coalesce(nullif(user_account_id, ''), "
               "recipient_account_id), session_issuer_arn, invoked_by)")
 
-LINEAGE_SQL = f"""
+LINEAGE_SQL = rf"""
 create or replace temp table lineage_used as
 select
     access_key_id,
