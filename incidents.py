@@ -192,7 +192,7 @@ select distinct
     fid,
     case
         when first_principal is not null and first_principal <> 'unknown' and service is null
-             and first_principal like 'arn:%' then first_principal
+             and first_principal like 'arn:%' then concat(first_principal, ' from ', coalesce(source_ip, '?'))
         when session_arn is not null then session_arn
         when access_key_id is not null then access_key_id
         else principal
@@ -352,25 +352,32 @@ with pairs as (
     where ct_network(e.source_ip) not like 'aws:%'
       and ct_network(e.source_ip) <> 'private'
 ),
-before as (
-    select
-        p.incident_id, p.principal, p.source_ip, p.agent,
-        min(e.event_time) filter (where e.source_ip = p.source_ip) as ip_first_seen,
-        min(e.event_time) filter (where e.source_ip = p.source_ip and ct_agent_family(e.user_agent) = p.agent) as pair_first_seen,
-        min(e.event_time) as principal_first_seen,
-        any_value(p.first_time) as incident_start
-    from pairs as p
-    join identity_lineage as l on l.principal = p.principal
-    join events as e on e.access_key_id = l.access_key_id
-    where e.event_time < p.first_time
-    group by p.incident_id, p.principal, p.source_ip, p.agent
+addresses as (
+    select distinct source_ip from pairs
+),
+seen as (
+    -- only the calls from the incidents' addresses are read
+    select l.principal, c.source_ip, ct_agent_family(c.user_agent) as agent, min(c.event_time) as first_seen
+    from events as c
+    semi join addresses as a on a.source_ip = c.source_ip
+    join identity_lineage as l on l.access_key_id = c.access_key_id
+    group by all
+),
+principal_seen as (
+    select principal, min(first_seen) as first_seen
+    from identity_lineage
+    semi join pairs using (principal)
+    group by principal
 )
 select
     p.incident_id, p.principal, p.source_ip, p.agent,
-    b.ip_first_seen, b.pair_first_seen, b.principal_first_seen, p.first_time
+    (select min(s.first_seen) from seen as s where s.principal = p.principal and s.source_ip = p.source_ip) as ip_first_seen,
+    (select min(s.first_seen) from seen as s
+     where s.principal = p.principal and s.source_ip = p.source_ip and s.agent = p.agent) as pair_first_seen,
+    ps.first_seen as principal_first_seen,
+    p.first_time
 from pairs as p
-left join before as b
-  on b.incident_id = p.incident_id and b.principal = p.principal and b.source_ip = p.source_ip and b.agent = p.agent
+left join principal_seen as ps on ps.principal = p.principal
 order by p.incident_id, p.principal, p.source_ip, p.agent
 """
 
@@ -472,13 +479,16 @@ def _public(ip):
 
 def _describe(number, group, evidence):
     group = sorted(group, key=lambda f: (f["first_time"], f["fid"]))
-    keys, principals, firsts, ips, agents, services = {}, set(), set(), set(), set(), set()
-    for f in group:
+    keys, principals, firsts, ips, agents, services = {}, {}, set(), {}, set(), set()
+    # principals and addresses in the order of the most severe findings first (titles name them first)
+    for f in sorted(group, key=lambda f: (SEVERITY_ORDER.index(f["severity"]), f["first_time"], f["fid"])):
         item = evidence.get(f["fid"], {})
         keys.update(item.get("keys", {}))
-        principals |= item.get("principals", set())
+        for principal in sorted(item.get("principals", set())):
+            principals.setdefault(principal, len(principals))
         firsts |= item.get("first_principals", set())
-        ips |= {ip for ip in item.get("ips", set()) if _public(ip)}
+        for ip in sorted(ip for ip in item.get("ips", set()) if _public(ip)):
+            ips.setdefault(ip, len(ips))
         agents |= item.get("agents", set())
         services |= item.get("services", set())
     stages = {}
@@ -495,8 +505,8 @@ def _describe(number, group, evidence):
     return {
         "incident_id": number, "findings": group, "fids": [f["fid"] for f in group],
         "first_time": group[0]["first_time"], "last_time": max(f["last_time"] or f["first_time"] for f in group),
-        "principals": sorted(principals), "first_principals": sorted(firsts), "keys": keys,
-        "access_keys": sorted(keys), "source_ips": sorted(ips), "user_agents": sorted(agents)[:10],
+        "principals": list(principals), "first_principals": sorted(firsts), "keys": keys,
+        "access_keys": sorted(keys), "source_ips": list(ips), "user_agents": sorted(agents)[:10],
         "services": sorted(services), "tactics": tactics,
         "stages": [{"tactic": t, "first_time": stages[t]["first_time"], "titles": stages[t]["titles"]} for t in tactics],
         "severity": severity, "finding_count": len(group),
@@ -637,9 +647,10 @@ def _short(principal):
 
 
 def _title(row):
-    who = ", ".join(_short(p) for p in row["principals"][:2]) or "unknown caller"
-    if len(row["principals"]) > 2:
-        who += f" and {len(row['principals']) - 2} more"
+    names = list(dict.fromkeys(_short(p) for p in row["principals"]))
+    who = ", ".join(names[:2]) or "unknown caller"
+    if len(names) > 2:
+        who += f" and {len(names) - 2} more"
     where = ", ".join(row["source_ips"][:2]) or "AWS or private addresses"
     stages = " -> ".join(TACTIC_WORDS[t] for t in row["tactics"]) or "findings"
     return f"{who} from {where}: {stages}"

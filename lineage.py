@@ -91,45 +91,97 @@ _PRINCIPAL = ("ct_principal(user_type, user_arn, user_name, principal_id, coales
               "recipient_account_id), session_issuer_arn, invoked_by)")
 
 LINEAGE_SQL = rf"""
-create or replace temp table lineage_used as
+-- One pass over the events: every key's calls grouped by where they came from and how.
+create or replace temp table lineage_calls as
 select
     access_key_id,
-    arg_min(user_type, (event_time, event_id)) as principal_type,
-    arg_min({_PRINCIPAL}, (event_time, event_id)) as principal,
-    arg_min(case when user_type in ('AssumedRole', 'FederatedUser') then user_arn end, (event_time, event_id)) as session_arn,
-    arg_min(coalesce(nullif(user_account_id, ''), recipient_account_id), (event_time, event_id)) as account_id,
-    arg_min(session_issuer_arn, (event_time, event_id)) filter (where session_issuer_arn is not null) as issuer_arn,
-    arg_min(session_issuer_type, (event_time, event_id)) filter (where session_issuer_type is not null) as issuer_type,
-    bool_or(session_credential_from_console) as from_console,
-    bool_or(invoked_by is not null) as service_invoked,
+    source_ip,
+    user_agent,
+    invoked_by,
+    vpc_endpoint_id is not null as via_endpoint,
+    min(event_id) as some_event,
     min(event_time) as first_seen,
     max(event_time) as last_seen,
     count(*) as events,
     count(*) filter (where error_code is not null) as failed_events,
-    count(distinct source_ip) as source_ip_count,
-    list(distinct source_ip order by source_ip)[:10] as source_ips,
-    list(distinct ct_network(source_ip) order by ct_network(source_ip)) filter (where source_ip is not null) as networks,
-    list(distinct ct_agent_family(user_agent) order by ct_agent_family(user_agent)) as agent_families,
-    bool_or(user_agent like '%exec-env/AWS_Lambda%') as lambda_agent,
-    bool_or(user_agent like '%exec-env/AWS_ECS%') as ecs_agent
+    bool_or(session_credential_from_console) as from_console
 from events
 where access_key_id is not null
   and access_key_id <> ''
-group by access_key_id;
+group by all;
+
+-- The macros run once per distinct address and user agent, not once per call.
+create or replace temp table lineage_places as
+select source_ip, ct_network(source_ip) as network
+from (select distinct source_ip from lineage_calls where source_ip is not null);
+
+create or replace temp table lineage_agents as
+select user_agent, ct_agent_family(user_agent) as agent_family
+from (select distinct user_agent from lineage_calls where user_agent is not null);
+
+-- A key belongs to one principal: its identity is read from one of its events (the smallest
+-- event id, so the choice does not depend on the order rows are read in).
+create or replace temp table lineage_identity as
+with picked as (
+    select access_key_id, min(some_event) as event_id
+    from lineage_calls
+    group by access_key_id
+)
+select
+    p.access_key_id,
+    any_value(e.user_type) as principal_type,
+    any_value(ct_principal(e.user_type, e.user_arn, e.user_name, e.principal_id,
+                           coalesce(nullif(e.user_account_id, ''), e.recipient_account_id),
+                           e.session_issuer_arn, e.invoked_by)) as principal,
+    any_value(case when e.user_type in ('AssumedRole', 'FederatedUser') then e.user_arn end) as session_arn,
+    any_value(coalesce(nullif(e.user_account_id, ''), e.recipient_account_id)) as account_id,
+    any_value(e.session_issuer_arn) as issuer_arn,
+    any_value(e.session_issuer_type) as issuer_type
+from picked as p
+join events as e
+  on e.event_id = p.event_id
+ and e.access_key_id = p.access_key_id
+group by p.access_key_id;
+
+create or replace temp table lineage_used as
+select
+    i.*,
+    u.* exclude (access_key_id)
+from lineage_identity as i
+join (
+    select
+        c.access_key_id,
+        bool_or(from_console) as from_console,
+        bool_or(invoked_by is not null) as service_invoked,
+        min(first_seen) as first_seen,
+        max(last_seen) as last_seen,
+        sum(events) as events,
+        sum(failed_events) as failed_events,
+        count(distinct c.source_ip) as source_ip_count,
+        list(distinct c.source_ip order by c.source_ip)[:10] as source_ips,
+        list(distinct p.network order by p.network) filter (where p.network is not null) as networks,
+        list(distinct coalesce(a.agent_family, 'none') order by coalesce(a.agent_family, 'none')) as agent_families,
+        bool_or(a.agent_family = 'lambda-runtime') as lambda_agent,
+        bool_or(a.agent_family = 'ecs-runtime') as ecs_agent
+    from lineage_calls as c
+    left join lineage_places as p on p.source_ip = c.source_ip
+    left join lineage_agents as a on a.user_agent = c.user_agent
+    group by c.access_key_id
+) as u
+  on u.access_key_id = i.access_key_id;
 
 -- The calls that minted session credentials, read from their responses.
 create or replace temp table lineage_minted as
 with calls as (
     select
-        coalesce(response_elements->>'$.credentials.accessKeyId',
-                 response_elements->>'$.credentialSet[0].credentials.accessKeyId') as minted_key,
+        -- one parse of each response for all the paths
+        json_extract_string(response_elements, ['$.credentials.accessKeyId', '$.credentialSet[0].credentials.accessKeyId',
+                                                '$.assumedRoleUser.arn', '$.federatedUser.arn',
+                                                '$.credentialSet[0].assumedRoleUser.arn']) as r,
+        json_extract_string(request_parameters, ['$.roleArn', '$.roleSessionName', '$.name']) as q,
         event_id, event_time, event_name, source_ip, user_agent, user_type, invoked_by,
         nullif(access_key_id, '') as caller_key,
-        {_PRINCIPAL} as caller,
-        coalesce(response_elements->>'$.assumedRoleUser.arn', response_elements->>'$.federatedUser.arn',
-                 response_elements->>'$.credentialSet[0].assumedRoleUser.arn') as session_arn,
-        coalesce(request_parameters->>'$.roleArn', request_parameters->>'$.roleArn') as role_arn,
-        coalesce(request_parameters->>'$.roleSessionName', request_parameters->>'$.name') as session_name
+        {_PRINCIPAL} as caller
     from events
     where event_source in ('sts.amazonaws.com', 'rolesanywhere.amazonaws.com')
       and event_name in ('AssumeRole', 'AssumeRoleWithSAML', 'AssumeRoleWithWebIdentity', 'GetSessionToken',
@@ -138,7 +190,7 @@ with calls as (
       and response_elements is not null
 )
 select
-    minted_key as access_key_id,
+    coalesce(r[1], r[2]) as access_key_id,
     arg_min(event_id, (event_time, event_id)) as minted_by_event_id,
     arg_min(event_name, (event_time, event_id)) as minted_by_call,
     min(event_time) as minted_at,
@@ -149,12 +201,12 @@ select
     arg_min(user_type, (event_time, event_id)) as parent_type,
     arg_min(case when user_type = 'AWSService' or source_ip like '%.amazonaws.com'
                  then coalesce(nullif(invoked_by, ''), source_ip) end, (event_time, event_id)) as minting_service,
-    arg_min(session_arn, (event_time, event_id)) as minted_session_arn,
-    arg_min(role_arn, (event_time, event_id)) as minted_role_arn,
-    arg_min(session_name, (event_time, event_id)) as minted_session_name
+    arg_min(coalesce(r[3], r[4], r[5]), (event_time, event_id)) as minted_session_arn,
+    arg_min(q[1], (event_time, event_id)) as minted_role_arn,
+    arg_min(coalesce(q[2], q[3]), (event_time, event_id)) as minted_session_name
 from calls
-where minted_key is not null
-group by minted_key;
+where coalesce(r[1], r[2]) is not null
+group by 1;
 
 -- Long-term keys created in these logs (CreateAccessKey), and by whom.
 create or replace temp table lineage_created as
@@ -247,37 +299,38 @@ with tops as (
     select
         start_key,
         max(depth) as depth,
-        arg_max(key, depth) as top_key,
-        arg_max(path, depth) as path
+        arg_max(key, depth) as top_key
     from lineage_walk
     group by start_key
 ),
 chains as (
     select
-        t.start_key,
-        list(o.key_principal order by p.i desc) as principals
-    from tops as t,
-         unnest(generate_series(1, len(t.path))) as p(i)
+        w.start_key,
+        list(o.key_principal order by w.depth desc) as principals,
+        list(w.key order by w.depth desc) as chain_keys
+    from lineage_walk as w
     join lineage_origin as o
-      on o.access_key_id = t.path[p.i]
-    group by t.start_key
+      on o.access_key_id = w.key
+    group by w.start_key
 ),
 service_use as (
     -- Where and how each role's service sessions are normally used: calls from inside AWS
-    -- (private addresses, AWS service names) or with the service's runtime agent.
+    -- (private addresses, AWS service names, VPC endpoints) or with the service's runtime agent.
     select
         o.key_principal,
-        list(distinct ct_network(e.source_ip) order by ct_network(e.source_ip)) filter (where e.source_ip is not null) as service_networks,
-        list(distinct ct_agent_family(e.user_agent) order by ct_agent_family(e.user_agent)) as service_agents
-    from events as e
+        list(distinct p.network order by p.network) filter (where p.network is not null) as service_networks,
+        list(distinct coalesce(a.agent_family, 'none') order by coalesce(a.agent_family, 'none')) as service_agents
+    from lineage_calls as c
     join lineage_origin as o
-      on o.access_key_id = e.access_key_id
-    where e.access_key_id like 'ASIA%'
+      on o.access_key_id = c.access_key_id
+    left join lineage_places as p on p.source_ip = c.source_ip
+    left join lineage_agents as a on a.user_agent = c.user_agent
+    where c.access_key_id like 'ASIA%'
       and (o.minting_service is not null or regexp_matches(o.session_name, '^i-[0-9a-fA-F]{{8,17}}$')
            or o.lambda_agent or o.ecs_agent)
-      and (ct_network(e.source_ip) like 'aws:%' or ct_network(e.source_ip) = 'private'
-           or e.vpc_endpoint_id is not null or e.invoked_by is not null
-           or e.user_agent like '%exec-env/AWS_%')
+      and (p.network like 'aws:%' or p.network = 'private'
+           or c.via_endpoint or c.invoked_by is not null
+           or c.user_agent like '%exec-env/AWS_%')
     group by o.key_principal
 )
 select
@@ -325,7 +378,7 @@ select
          then list_prepend(top.own_first_principal,
                            case when c.principals[1] = top.own_first_principal then c.principals[2:] else c.principals end)
          else list_prepend('unknown', c.principals) end as chain,
-    list_reverse(t.path) as chain_keys,
+    c.chain_keys,
     t.depth,
     case
         when t.depth >= {MAX_CHAIN_DEPTH} then 'chain longer than {MAX_CHAIN_DEPTH} keys: walk stopped'
@@ -357,6 +410,10 @@ left join service_use as s
       or o.lambda_agent or o.ecs_agent);
 
 drop table lineage_used;
+drop table lineage_calls;
+drop table lineage_identity;
+drop table lineage_places;
+drop table lineage_agents;
 drop table lineage_minted;
 drop table lineage_created;
 drop table lineage_base;
