@@ -676,17 +676,47 @@ def _summary(row):
             f"{TACTIC_WORDS[s['tactic']]} from {format_time(s['first_time'])[11:16]} ({', '.join(s['titles'][:2])})"
             for s in row["stages"]) + ".")
     if row.get("data_touched"):
-        sentences.append("Touched: " + ", ".join(t.strip() for t in row["data_touched"][:4])
-                         + (" and more" if len(row["data_touched"]) > 4 else "") + ".")
-    resources = sorted({f["resource"] for f in findings if f["resource"]})
+        touched = list(dict.fromkeys(_touched(t) for t in row["data_touched"]))
+        sentences.append("Read: " + ", ".join(touched[:4]) + (f" and {len(touched) - 4} more" if len(touched) > 4 else "") + ".")
+    resources = sorted({f["resource"] for f in findings if f["resource"] and f["resource"] != "(not recorded)"
+                        and "HIDDEN_DUE_TO_SECURITY_REASONS" not in f["resource"] and len(f["resource"]) <= 80})
     if resources:
-        sentences.append("Resources named by the findings: " + ", ".join(resources[:5])
-                         + (" and more" if len(resources) > 5 else "") + ".")
-    sentences.append("Check now: whether these addresses and clients are known to the owners; "
-                     + ("disable or rotate " + ", ".join(keys[:2]) if keys else "reset the credentials involved")
-                     + "; what the principals can still reach.")
+        sentences.append("Resources named by the findings: " + ", ".join(resources[:4])
+                         + (f" and {len(resources) - 4} more" if len(resources) > 4 else "") + ".")
+    sentences.append("Check now: " + "; ".join(_checks(row, resources)) + ".")
     row["title"] = _title(row)
     return " ".join(sentences)
+
+
+def _touched(text):
+    """'GetSecretValue arn:...:secret:prod/db-AbCdEf' -> 'GetSecretValue prod/db-AbCdEf'."""
+    text = text.strip()
+    if ":secret:" in text:
+        action, _, rest = text.partition(" ")
+        return f"{action} {rest.split(':secret:', 1)[1]}"
+    return text[:80]
+
+
+def _checks(row, resources):
+    """What to do first, from what the incident holds."""
+    checks = []
+    if row["source_ips"]:
+        checks.append(f"whether {', '.join(row['source_ips'][:3])} and these clients are known to the owners")
+    long_term = [k for k in row["access_keys"] if k.startswith("AKIA")]
+    sessions = [k for k in row["access_keys"] if k.startswith("ASIA")]
+    if long_term:
+        checks.append("deactivate and rotate " + ", ".join(long_term[:3]))
+    roles = sorted({_short(p) for p in row["principals"] if ":role/" in p})
+    if sessions and roles:
+        checks.append("revoke the active sessions of " + ", ".join(roles[:2]))
+    elif sessions:
+        checks.append("end the sessions " + ", ".join(sessions[:2]) + " (they expire on their own; the user's password or keys do not)")
+    made = [r for r in resources if r.startswith(("user/", "role/")) or "access key" in r]
+    if made or "persistence" in row["tactics"]:
+        checks.append("remove what was created or changed for persistence" + (f" ({', '.join(made[:3])})" if made else ""))
+    if {"exfiltration", "collection"} & set(row["tactics"]) or row.get("data_touched"):
+        checks.append("what the data read or shared contains, and who can still reach it")
+    return checks or ["whether the owners recognise this activity"]
 
 
 def _store(con, rows):
@@ -778,6 +808,7 @@ order by min(worst), min(first_time), min(event_id)
 
 def facts(con, scope="all", incident=None, since=None):
     """One row per fact (see FACTS_SQL): dicts ordered most severe first, then by time."""
+    con.execute("alter table findings add column if not exists incident_id integer")
     cursor = con.execute(FACTS_SQL, {"scope": scope, "incident": incident,
                                      "since": since or common.parse_utc_time("1970-01-01")})
     names = [d[0] for d in cursor.description]
@@ -812,25 +843,14 @@ def case_summary(con, db_path, since=None):
     for row in incidents:
         lines += [f"### Timeline of incident {row['rank']} ({row['event_count']} events, "
                   f"{row['finding_count']} findings)", ""]
-        events = casedb.rows(con, """
-            select e.event_time, coalesce(l.principal, e.actor), e.access_key_id, e.source_ip,
-                   concat(split_part(e.event_source, '.', 1), ':', e.event_name),
-                   coalesce(e.error_code, case when e.response_elements->>'$.ConsoleLogin' = 'Failure' then 'Failure' end),
-                   (select string_agg(distinct f.title, '; ' order by f.title) from findings as f
-                    where f.incident_id = ie.incident_id and f.event_id = e.event_id) as finding,
-                   e.event_id
-            from incident_events as ie
-            join events as e on e.event_id = ie.event_id
-            left join identity_lineage as l on l.access_key_id = e.access_key_id
-            where ie.incident_id = ?
-            order by e.event_time, e.event_id""", [row["incident_id"]])
-        shown = _timeline_rows(events)
+        events = casedb.rows(con, TIMELINE_SQL, {"incident": row["incident_id"], "unflagged": TIMELINE_ROWS})
+        shown = events
         lines += md_table(["time", "principal", "key", "IP", "action", "result", "finding"],
                           [(format_time(t), _short(p), k or "", ip or "", action,
                             "ok" if not err else f"failed: {err}", finding or "")
                            for t, p, k, ip, action, err, finding, _ in shown])
-        if len(shown) < len(events):
-            lines += ["", f"{len(events) - len(shown)} more events of this incident are in the `incident_events` table "
+        if len(shown) < row["event_count"]:
+            lines += ["", f"{row['event_count'] - len(shown)} more events of this incident are in the `incident_events` table "
                       f"(`select * from incident_events join events using (event_id) where incident_id = {row['incident_id']}`)."]
         lines.append("")
     outside = facts(con, "outside", since=since)
@@ -851,14 +871,33 @@ def case_summary(con, db_path, since=None):
     return lines
 
 
-def _timeline_rows(events):
-    """The events to show: every flagged one, and unflagged ones up to TIMELINE_ROWS (the first ones)."""
-    if len(events) <= TIMELINE_ROWS:
-        return events
-    flagged = [e for e in events if e[6]]
-    room = max(TIMELINE_ROWS - len(flagged), 10)
-    keep = {e[7] for e in flagged} | {e[7] for e in [e for e in events if not e[6]][:room]}
-    return [e for e in events if e[7] in keep]
+# Every flagged event of an incident, and its first unflagged ones (the rest are in incident_events).
+TIMELINE_SQL = """
+with flagged as (
+    select event_id, string_agg(distinct title, '; ' order by title) as finding
+    from findings
+    where incident_id = $incident
+    group by event_id
+),
+rows as (
+    select
+        e.event_time, coalesce(l.principal, e.actor) as principal, e.access_key_id, e.source_ip,
+        concat(split_part(e.event_source, '.', 1), ':', e.event_name) as action,
+        coalesce(e.error_code, case when e.response_elements->>'$.ConsoleLogin' = 'Failure' then 'Failure' end) as error,
+        f.finding,
+        e.event_id,
+        row_number() over (partition by f.finding is null order by e.event_time, e.event_id) as nth
+    from incident_events as ie
+    join events as e on e.event_id = ie.event_id
+    left join identity_lineage as l on l.access_key_id = e.access_key_id
+    left join flagged as f on f.event_id = e.event_id
+    where ie.incident_id = $incident
+)
+select event_time, principal, access_key_id, source_ip, action, error, finding, event_id
+from rows
+where finding is not null or nth <= $unflagged
+order by event_time, event_id
+"""
 
 
 COVERAGE_SQL = """
