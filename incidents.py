@@ -215,7 +215,14 @@ RARE_AGENTS_SQL = """
 with candidates as (
     select distinct user_agent
     from inc_evidence
-    where ct_agent_family(user_agent) not in ('none', 'aws-internal', 'console', 'browser', 'lambda-runtime', 'ecs-runtime')
+    -- A common client (the aws-cli, an SDK, Terraform, a browser) links nothing: owners use them too.
+    -- A distinctive one does: a tool of its own, or a common client on an attack distribution.
+    where regexp_matches(lower(user_agent), 'kali|parrot|pacu|trufflehog|cloudfox|stratus|scoutsuite|weirdaal|nmap|sqlmap')
+       or (ct_agent_family(user_agent) not in ('none', 'aws-internal', 'console', 'browser', 'lambda-runtime',
+                                               'ecs-runtime', 'boto', 'java-sdk', 'go-sdk', 'js-sdk', 'dotnet-sdk',
+                                               'ruby-sdk', 'terraform')
+           and ct_agent_family(user_agent) not like 'aws-cli%'
+           and ct_agent_family(user_agent) not like 'aws-runtime:%')
 ),
 spread as (
     select e.user_agent, count(distinct coalesce(nullif(e.access_key_id, ''), e.actor)) as principals
@@ -772,6 +779,8 @@ with per_event as (
         min(list_position(['critical', 'high', 'medium', 'low', 'info'], severity)) as worst,
         list(distinct title order by title) as reasons,
         list(distinct detection_id order by detection_id) as detection_ids,
+        list(distinct concat(title, chr(31), detection_id) order by concat(title, chr(31), detection_id)) as named,
+        list(distinct detector order by detector) as detectors,
         arg_min(summary, (list_position(['critical', 'high', 'medium', 'low', 'info'], severity), detection_id)) as summary,
         arg_min(actor, (list_position(['critical', 'high', 'medium', 'low', 'info'], severity), detection_id)) as actor,
         arg_min(resource, (list_position(['critical', 'high', 'medium', 'low', 'info'], severity), detection_id)) as resource,
@@ -791,6 +800,8 @@ select
     ['critical', 'high', 'medium', 'low', 'info'][min(worst)] as severity,
     reasons,
     detection_ids,
+    any_value(named) as named,
+    any_value(detectors) as detectors,
     actor,
     resource,
     failed,
@@ -817,12 +828,15 @@ def facts(con, scope="all", incident=None, since=None):
 
 # ---------------------------------------------------------------- the case summary
 
-TIMELINE_ROWS = 40
+TIMELINE_ROWS = 25          # unflagged events shown per incident timeline (all flagged ones are shown)
+TIMELINES_SHOWN = 5         # incidents that get a timeline in the report
 
 
-def case_summary(con, db_path, since=None):
+def case_summary(con, db_path, since=None, report_links=None):
     """The first sections of the hunt report: incidents as stories, their timelines, the findings
-    outside incidents (one line per fact) and coverage notes. Returns markdown lines."""
+    outside incidents (one line per fact) and coverage notes. Returns markdown lines.
+    report_links: {area name: markdown link to its report}."""
+    report_links = report_links or {}
     import shlex
     cursor = con.execute("select * from incidents order by rank")
     names = [d[0] for d in cursor.description]
@@ -836,11 +850,19 @@ def case_summary(con, db_path, since=None):
         lines += [f"### {row['rank']}. {md_text(row['title'])}", "",
                   md_text(row["summary"]), ""]
         lines += ["Why it ranks here (score " + f"{row['score']:g}): " + md_text("; ".join(row["reasons"])), ""]
+        inside = facts(con, "inside", incident=row["incident_id"])
+        lines += ["Findings: " + "; ".join(_named(f["named"]) + (f" x{f['times']}" if f["times"] > 1 else "")
+                                           for f in inside[:8])
+                  + (f"; and {len(inside) - 8} more" if len(inside) > 8 else ""), ""]
         deeper = [f"analyze_actor.py {db} {shlex.quote(p)}" for p in ([pivot] if pivot else [])]
         deeper += [f"analyze_actor.py {db} {shlex.quote(p)}" for p in row["principals"][:2] if p != pivot]
         if deeper:
             lines += ["Go deeper: " + ", ".join(md_code(c, None) for c in deeper), ""]
-    for row in incidents:
+        areas = [a for (a,) in casedb.rows(con, """select distinct detector from findings where incident_id = ?
+                                                    order by 1""", [row["incident_id"]])]
+        if any(a in report_links for a in areas):
+            lines += ["Area reports: " + ", ".join(report_links[a] for a in areas if a in report_links), ""]
+    for row in incidents[:TIMELINES_SHOWN]:
         lines += [f"### Timeline of incident {row['rank']} ({row['event_count']} events, "
                   f"{row['finding_count']} findings)", ""]
         events = casedb.rows(con, TIMELINE_SQL, {"incident": row["incident_id"], "unflagged": TIMELINE_ROWS})
@@ -853,6 +875,9 @@ def case_summary(con, db_path, since=None):
             lines += ["", f"{row['event_count'] - len(shown)} more events of this incident are in the `incident_events` table "
                       f"(`select * from incident_events join events using (event_id) where incident_id = {row['incident_id']}`)."]
         lines.append("")
+    if len(incidents) > TIMELINES_SHOWN:
+        lines += [f"Incidents {TIMELINES_SHOWN + 1} to {len(incidents)} have no timeline here: "
+                  "`select * from incident_events join events using (event_id) where incident_id = N`.", ""]
     outside = facts(con, "outside", since=since)
     lines += ["## Findings outside incidents", ""]
     if not outside:
@@ -860,15 +885,22 @@ def case_summary(con, db_path, since=None):
     else:
         lines += ["One line per fact: the findings on one event are one line naming every reason; repeats of the "
                   "same kind by the same principal on the same resource are one line with a count.", ""]
-        lines += md_table(["severity", "first", "times", "reasons", "principal", "resource", "summary"],
-                          [(f["severity"], format_time(f["first_time"]), f["times"], "; ".join(f["reasons"]),
-                            Markdown(md_code(_short(f["actor"]), 80)), f["resource"] or "", f["summary"])
+        lines += md_table(["severity", "first", "times", "reasons", "principal", "resource", "summary", "report"],
+                          [(f["severity"], format_time(f["first_time"]), f["times"], Markdown(_named(f["named"])),
+                            Markdown(md_code(_short(f["actor"]), 80)), f["resource"] or "", f["summary"],
+                            Markdown(", ".join(report_links[d] for d in f["detectors"] if d in report_links)))
                            for f in outside[:30]])
         if len(outside) > 30:
             lines += ["", f"{len(outside) - 30} more: see the area reports."]
         lines.append("")
     lines += ["## Coverage: what these logs cannot show", ""] + [f"- {md_text(n)}" for n in coverage_notes(con)] + [""]
     return lines
+
+
+def _named(pairs):
+    """'title (`detection_id`)' for each reason of a fact."""
+    return "; ".join(f"{md_text(title)} ({md_code(detection)})"
+                     for title, _, detection in (p.partition(chr(31)) for p in pairs))
 
 
 # Every flagged event of an incident, and its first unflagged ones (the rest are in incident_events).
