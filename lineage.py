@@ -110,12 +110,13 @@ where access_key_id is not null
   and access_key_id <> ''
 group by all;
 
--- The macros run once per distinct address and user agent, not once per call.
-create or replace temp table lineage_places as
+-- The macros run once per distinct address and user agent, not once per call; the identity
+-- rules read these two tables too.
+create or replace table identity_networks as
 select source_ip, ct_network(source_ip) as network
 from (select distinct source_ip from lineage_calls where source_ip is not null);
 
-create or replace temp table lineage_agents as
+create or replace table identity_agents as
 select user_agent, ct_agent_family(user_agent) as agent_family
 from (select distinct user_agent from lineage_calls where user_agent is not null);
 
@@ -164,8 +165,8 @@ join (
         bool_or(a.agent_family = 'lambda-runtime') as lambda_agent,
         bool_or(a.agent_family = 'ecs-runtime') as ecs_agent
     from lineage_calls as c
-    left join lineage_places as p on p.source_ip = c.source_ip
-    left join lineage_agents as a on a.user_agent = c.user_agent
+    left join identity_networks as p on p.source_ip = c.source_ip
+    left join identity_agents as a on a.user_agent = c.user_agent
     group by c.access_key_id
 ) as u
   on u.access_key_id = i.access_key_id;
@@ -323,8 +324,8 @@ service_use as (
     from lineage_calls as c
     join lineage_origin as o
       on o.access_key_id = c.access_key_id
-    left join lineage_places as p on p.source_ip = c.source_ip
-    left join lineage_agents as a on a.user_agent = c.user_agent
+    left join identity_networks as p on p.source_ip = c.source_ip
+    left join identity_agents as a on a.user_agent = c.user_agent
     where c.access_key_id like 'ASIA%'
       and (o.minting_service is not null or regexp_matches(o.session_name, '^i-[0-9a-fA-F]{{8,17}}$')
            or o.lambda_agent or o.ecs_agent)
@@ -412,8 +413,7 @@ left join service_use as s
 drop table lineage_used;
 drop table lineage_calls;
 drop table lineage_identity;
-drop table lineage_places;
-drop table lineage_agents;
+
 drop table lineage_minted;
 drop table lineage_created;
 drop table lineage_base;

@@ -1,6 +1,15 @@
--- Views of the identity area. They read identity_lineage (built by lineage.py from the events:
--- every access key resolved to the principal and the chain behind it) and the ct_* macros it
--- stores; the area builds the lineage before its rules run.
+-- Views of the identity area. They read identity_lineage, identity_networks and identity_agents,
+-- which lineage.py builds from the events (every access key resolved to the principal and the
+-- chain behind it; every address and user agent of a keyed call with its network and client
+-- family). analyze_identity.py and analyze_hunt.py build them before the area runs. On a case
+-- where they were never built, empty ones are created here so the rules run (and find nothing).
+create table if not exists identity_lineage (
+    access_key_id varchar, key_type varchar, principal varchar, session_arn varchar, origin varchar,
+    service varchar, service_evidence varchar, service_networks varchar[], service_agents varchar[],
+    first_principal varchar, chain varchar[], chain_keys varchar[], minted_at timestamptz
+);
+create table if not exists identity_networks (source_ip varchar, network varchar);
+create table if not exists identity_agents (user_agent varchar, agent_family varchar);
 
 -- Every call made with an access key, with what the lineage knows about the key.
 create or replace view identity_calls as
@@ -28,11 +37,15 @@ select
     l.first_principal,
     l.chain,
     l.chain_keys,
-    ct_network(e.source_ip) as network,
-    ct_agent_family(e.user_agent) as agent_family
+    n.network,
+    coalesce(a.agent_family, 'none') as agent_family
 from scoped_events as e
 join identity_lineage as l
-  on l.access_key_id = e.access_key_id;
+  on l.access_key_id = e.access_key_id
+left join identity_networks as n
+  on n.source_ip = e.source_ip
+left join identity_agents as a
+  on a.user_agent = e.user_agent;
 
 -- Calls refused for lack of permission, the raw material of a permission brute force.
 create or replace view identity_denied_calls as
