@@ -1,6 +1,7 @@
 """Load downloaded CloudTrail logs into a DuckDB case database, adding only what is new.
 
 usage: analyze_ingest.py DATABASE INPUT [INPUT ...]
+       analyze_ingest.py -h | --help
 
   DATABASE  case database file; created on first use
   INPUT     a folder (walked recursively: AWSLogs/<account>/CloudTrail/..., organisation
@@ -19,13 +20,18 @@ examples:
 environment:
   CLOUDTRAIL_MEMORY_LIMIT  DuckDB memory limit, default 2GB (spills to DATABASE.tmp/)
   CLOUDTRAIL_WORKERS       parser processes, default: number of cores
-  CLOUDTRAIL_MAX_FILE_MB   refuse files that decompress to more than this, default 512
+  CLOUDTRAIL_MAX_FILE_MB   refuse files larger than this, compressed or decompressed, and
+                           standard-input lines longer than this, default 512
   CLOUDTRAIL_BATCH_MB      extracted rows stored per transaction, default a quarter of the
                            memory limit, at most 512 (less uses less memory, more is faster)
   CLOUDTRAIL_OUTPUT_DIR    where the analyst log goes, default reports/ beside DATABASE
 
-exit status: 0 every input read, 1 some input failed (named on stderr) or a runtime
-error, 2 bad arguments, 130 interrupted (rerun to finish; nothing is lost or doubled).
+Nothing is created when the arguments are wrong or an INPUT does not exist. An INPUT folder
+with no files at all, and empty standard input, are reported and give exit status 1.
+
+exit status: 0 every input read, 1 some input failed (named on stderr), nothing to read or a
+runtime error, 2 bad arguments or settings, 130 interrupted (Ctrl-C), 143 terminated
+(SIGTERM); after 130 or 143 rerun to finish: nothing is lost or doubled.
 """
 import collections
 import concurrent.futures

@@ -23,7 +23,7 @@ DEFAULT_MEMORY_LIMIT = "2GB"
 # (column, CloudTrail source, meaning) - README.md's column table is checked against this list.
 EVENT_COLUMNS = [
     ("event_id", "eventID", "event id; a record without one gets `sha256:` + a hash of its content. Unique in real logs; hand-made records that reuse an id for different events are all kept (see Deduplication)"),
-    ("event_time", "eventTime", "TIMESTAMPTZ in UTC; NULL when the record's time cannot be read (see ingest_note)"),
+    ("event_time", "eventTime", "TIMESTAMPTZ in UTC; NULL when the record's time cannot be read or is not a real time: infinity, epoch, before 1970 or after 8999 (see ingest_note)"),
     ("event_source", "eventSource", "service endpoint, e.g. `iam.amazonaws.com`"),
     ("event_name", "eventName", "API action, e.g. `CreateUser`"),
     ("aws_region", "awsRegion", "region the request was made to"),

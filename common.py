@@ -45,6 +45,8 @@ def _on_signal(number, frame):
     if received_signal is not None:
         # A second Ctrl-C or SIGTERM while the first one is being cleaned up: stop now.
         # Everything committed is kept either way (DuckDB's write-ahead log).
+        prog = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "tool"
+        os.write(2, f"{prog}: stopped at once (second signal) - run the same command again to finish\n".encode())
         os._exit(EXIT_TERMINATED if number == signal.SIGTERM else EXIT_INTERRUPTED)
     received_signal = number
     raise Terminated() if number == signal.SIGTERM else KeyboardInterrupt()

@@ -43,6 +43,9 @@ def cases():
             requestParameters={"blob": "x" * 20_000_000})]})), "loaded", "", 1),
         "invalid_utf8.json": (GOOD.replace(b"aws-cli", b"aws\xff\xfecli"), "loaded", "invalid UTF-8", 1),
         "lone_surrogate.json": (GOOD.replace(b'"aws-cli', b'"\\ud800aws-cli'), "loaded", "lone surrogate", 1),
+        "records_twice.json": (b'{"Records": [' + orjson.dumps(event()) + b"," + orjson.dumps(event())
+                               + b'], "Records": [' + orjson.dumps(event()) + b"]}", "loaded", "appears 2 times", 3),
+        "lone_low_surrogate.json": (GOOD.replace(b'"aws-cli', b'"cafe\\udc00aws-cli'), "loaded", "lone surrogate", 1),
         "nul_in_strings.json": (orjson.dumps({"Records": [event(userAgent="a\x00b")]}), "loaded", "", 1),
         "nul_padding.json": (GOOD + b"\x00" * 64, "loaded", "zero bytes ignored", 1),
         "nul_inside.json": (GOOD[:20] + b"\x00" + GOOD[20:], "failed", "not valid JSON", 0),

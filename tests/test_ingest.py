@@ -306,6 +306,7 @@ def _write_corpus(folder, files, per_file):
                        f"f{number:04d}.json.gz")
 
 
+@pytest.mark.slow
 def test_killed_run_then_rerun_equals_a_clean_run(tmp_path):
     logs = tmp_path / "logs"
     _write_corpus(logs, 240, 400)

@@ -92,6 +92,7 @@ def _run_ingest(db, logs, tmp_path, **extra):
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow
 def test_kill_at_several_points_then_rerun_equals_a_clean_run(tmp_path):
     logs = tmp_path / "logs"
     _corpus(logs)
@@ -116,6 +117,7 @@ def test_kill_at_several_points_then_rerun_equals_a_clean_run(tmp_path):
 
 # ---------------------------------------------------------------- concurrency
 
+@pytest.mark.slow
 def test_detector_during_an_ingest_gets_one_clear_line_or_waits(tmp_path):
     logs = tmp_path / "logs"
     _corpus(logs, files=150)
