@@ -194,7 +194,8 @@ select distinct
     case
         when first_principal is not null and first_principal <> 'unknown' and service is null
              and first_principal like 'arn:%' then concat(first_principal, ' from ', coalesce(source_ip, '?'))
-        when session_arn is not null then session_arn
+        -- a service session or one of unknown origin is its key: every session of one Lambda
+        -- function or one instance has the same name, and must not join them all
         when access_key_id is not null then access_key_id
         else principal
     end as identity
