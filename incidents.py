@@ -35,6 +35,7 @@ import pyarrow as pa
 
 import casedb
 import common
+import detections
 from common import Markdown, format_time, md_code, md_table, md_text
 
 TACTICS = ("reconnaissance", "resource-development", "initial-access", "execution", "persistence",
@@ -113,7 +114,7 @@ SETTINGS = (
             "points taken off when every address and client matches the principal's own earlier history"),
 )
 
-SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
+SEVERITY_ORDER = tuple(reversed(detections.SEVERITIES))       # most severe first
 COLUMNS = [
     ("incident_id", "number of the incident, in order of its first event"),
     ("rank", "1 = look at this first (highest score)"),
@@ -193,7 +194,8 @@ select distinct
     case
         when first_principal is not null and first_principal <> 'unknown' and service is null
              and first_principal like 'arn:%' then concat(first_principal, ' from ', coalesce(source_ip, '?'))
-        when session_arn is not null then session_arn
+        -- a service session or one of unknown origin is its key: every session of one Lambda
+        -- function or one instance has the same name, and must not join them all
         when access_key_id is not null then access_key_id
         else principal
     end as identity
@@ -776,15 +778,15 @@ with per_event as (
         event_id,
         min(first_time) as first_time,
         max(last_time) as last_time,
-        min(list_position(['critical', 'high', 'medium', 'low', 'info'], severity)) as worst,
+        min({rank}) as worst,
         list(distinct title order by title) as reasons,
         list(distinct detection_id order by detection_id) as detection_ids,
         list(distinct concat(title, chr(31), detection_id) order by concat(title, chr(31), detection_id)) as named,
         list(distinct detector order by detector) as detectors,
-        arg_min(summary, (list_position(['critical', 'high', 'medium', 'low', 'info'], severity), detection_id)) as summary,
-        arg_min(actor, (list_position(['critical', 'high', 'medium', 'low', 'info'], severity), detection_id)) as actor,
-        arg_min(resource, (list_position(['critical', 'high', 'medium', 'low', 'info'], severity), detection_id)) as resource,
-        arg_min(source_ip, (list_position(['critical', 'high', 'medium', 'low', 'info'], severity), detection_id)) as source_ip,
+        arg_min(summary, ({rank}, detection_id)) as summary,
+        arg_min(actor, ({rank}, detection_id)) as actor,
+        arg_min(resource, ({rank}, detection_id)) as resource,
+        arg_min(source_ip, ({rank}, detection_id)) as source_ip,
         bool_and(error_code is not null) as failed,
         min(error_code) as error_code,
         min(incident_id) as incident_id
@@ -797,7 +799,7 @@ with per_event as (
 select
     min(first_time) as first_time,
     max(last_time) as last_time,
-    ['critical', 'high', 'medium', 'low', 'info'][min(worst)] as severity,
+    {order}[min(worst)] as severity,
     reasons,
     detection_ids,
     any_value(named) as named,
@@ -814,7 +816,8 @@ select
 from per_event
 group by reasons, detection_ids, actor, resource, failed
 order by min(worst), min(first_time), min(event_id)
-"""
+""".replace("{rank}", detections.SEVERITY_RANK_SQL).replace(
+    "{order}", "[" + ", ".join(f"'{severity}'" for severity in SEVERITY_ORDER) + "]")
 
 
 def facts(con, scope="all", incident=None, since=None):
