@@ -194,17 +194,19 @@ where (event_source = 'ec2.amazonaws.com' and event_name in ('ModifySnapshotAttr
        and lower(request_parameters->>'$.withDecryption') = 'true');
 
 -- A byte count as people read it, exactly as DuckDB's format_bytes writes it ("1 byte",
--- "812 bytes", "1.5 KiB", "2.0 GiB": one decimal, cut not rounded) but in plain arithmetic
--- that other SQL engines run too.
-create or replace macro exfiltration_in_unit(b, unit, name) as
-    concat(floor(b / unit)::bigint, '.', floor(b / unit * 10)::bigint % 10, ' ', name);
+-- "812 bytes", "1.5 KiB", "4.1 GiB"), in plain arithmetic that other SQL engines run too: the
+-- count in the unit below (whole KiB for a GiB figure ...), then whole units and the tenths of
+-- what is left, both cut, not rounded.
+create or replace macro exfiltration_in_unit(b, below, name) as
+    concat(floor(floor(b / below) / 1024)::bigint, '.',
+           floor((floor(b / below)::bigint % 1024) * 10 / 1024)::bigint, ' ', name);
 
 create or replace macro exfiltration_bytes_text(b) as
     case
         when b < 1024 then concat(b, case when b = 1 then ' byte' else ' bytes' end)
-        when b < 1048576 then exfiltration_in_unit(b, 1024, 'KiB')
-        when b < 1073741824 then exfiltration_in_unit(b, 1048576, 'MiB')
-        when b < 1099511627776 then exfiltration_in_unit(b, 1073741824, 'GiB')
-        when b < 1125899906842624 then exfiltration_in_unit(b, 1099511627776, 'TiB')
-        else exfiltration_in_unit(b, 1125899906842624, 'PiB')
+        when b < 1048576 then exfiltration_in_unit(b, 1, 'KiB')
+        when b < 1073741824 then exfiltration_in_unit(b, 1024, 'MiB')
+        when b < 1099511627776 then exfiltration_in_unit(b, 1048576, 'GiB')
+        when b < 1125899906842624 then exfiltration_in_unit(b, 1073741824, 'TiB')
+        else exfiltration_in_unit(b, 1099511627776, 'PiB')
     end;
