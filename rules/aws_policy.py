@@ -2,7 +2,10 @@
 
 read_policy turns a document as CloudTrail recorded it (a JSON string, sometimes URL-encoded,
 sometimes truncated) into a dict; wildcard_grants, is_full_access and outside_principals read
-Allow statements; account_of_arn, arn_parts and arn_resource read ARNs. Pure Python, no database.
+Allow statements of identity and trust policies; resource_policy_grants reads who a resource
+policy (a bucket policy) opens to; is_admin_managed_policy names the AWS managed policies that
+hand over an account; account_of_arn, arn_parts, arn_resource and principal_name read ARNs.
+Pure Python, no database.
 """
 import re
 import urllib.parse
@@ -15,6 +18,17 @@ WILDCARD_ACTIONS = {"*", "*:*", "iam:*"}
 ALL_RESOURCES = re.compile(r"^(\*|arn:(\*|aws[a-z-]*)(:\*)+)$", re.IGNORECASE)
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 ACCOUNT_IN_ARN = re.compile(r"^arn:[^:]*:(?:iam|sts)::(\d{12}):")
+# AWS managed policies that hand over the account (or all of IAM, which leads to the same).
+ADMIN_MANAGED_POLICY = re.compile(
+    r"^arn:aws[a-z-]*:iam::aws:policy/(AdministratorAccess|IAMFullAccess|PowerUserAccess)$", re.IGNORECASE)
+# Condition keys that narrow who can use a statement. A statement allowing "*" with one of these
+# is not open to the Internet; with "*" or 0.0.0.0/0 as the only value it narrows nothing.
+RESTRICTING_CONDITION_KEYS = {
+    "aws:principalorgid", "aws:principalorgpaths", "aws:principalaccount", "aws:principalarn", "aws:sourceaccount",
+    "aws:sourcearn", "aws:sourceowner", "aws:sourcevpc", "aws:sourcevpce", "aws:sourceip", "aws:userid",
+    "aws:username", "aws:vpcsourceip", "s3:dataaccesspointaccount", "s3:dataaccesspointarn",
+}
+OPEN_VALUES = {"*", "0.0.0.0/0", "::/0"}
 # arn:partition:service:region:account:resource (the resource part may hold more colons).
 ARN = re.compile(r"^arn:([^:]*):([^:]*):([^:]*):([^:]*):(.+)$")
 
@@ -133,3 +147,86 @@ def arn_resource(arn):
     when it is not an ARN."""
     parts = arn_parts(arn)
     return parts[4] if parts else arn
+
+
+def principal_name(arn):
+    """The user or role name of an IAM/STS ARN (no account, path or session): 'alice' for
+    ...:user/dev/alice, 'Admin' for ...:assumed-role/Admin/session; the text itself (or '?')
+    for anything else."""
+    parts = arn_parts(arn)
+    if parts and parts[1] in ("iam", "sts"):
+        kind, _, rest = parts[4].partition("/")
+        if kind == "assumed-role" and rest:
+            return rest.split("/")[0]
+        if kind in ("role", "user") and rest:
+            return rest.rsplit("/", 1)[-1]
+    return arn or "?"
+
+
+def is_admin_managed_policy(policy_arn):
+    """True for the AWS managed AdministratorAccess, IAMFullAccess and PowerUserAccess (any partition)."""
+    return bool(policy_arn) and bool(ADMIN_MANAGED_POLICY.match(policy_arn))
+
+
+def resource_policy_grants(document, owner_account):
+    """Who a resource policy (a bucket policy) opens to, from its Allow statements:
+    {'public': [statement summaries], 'cross_account': [... with 'accounts'], 'accounts': {ids}}.
+
+    Public: Principal "*", {"AWS": "*"}, or NotPrincipal (Allow with NotPrincipal grants everyone
+    but the principals listed). Cross-account: an account id or IAM/STS ARN of an account other
+    than owner_account. Each summary lists the actions, resources, conditions and the condition
+    keys that narrow who can use the statement (restricting_conditions).
+    """
+    grants = {"public": [], "cross_account": [], "accounts": set()}
+    if not isinstance(document, dict):
+        return grants
+    for statement in allow_statements(document):
+        public, accounts = statement_principals(statement, owner_account)
+        if not public and not accounts:
+            continue
+        conditions = statement.get("Condition") if isinstance(statement.get("Condition"), dict) else {}
+        summary = {"sid": statement.get("Sid"), "actions": [str(a) for a in as_list(statement.get("Action"))]
+                   or [f"all except {', '.join(map(str, as_list(statement.get('NotAction'))))}"],
+                   "resources": [str(r) for r in as_list(statement.get("Resource"))][:10],
+                   "conditions": conditions, "restricting_conditions": restricting_conditions(conditions)}
+        if public:
+            grants["public"].append(summary)
+        if accounts:
+            grants["cross_account"].append(summary | {"accounts": sorted(accounts)})
+            grants["accounts"] |= accounts
+    return grants
+
+
+def statement_principals(statement, owner_account):
+    """(allows everyone, {other accounts named}) of one statement's Principal (its "AWS" entries)."""
+    if "NotPrincipal" in statement:
+        return True, set()
+    principal = statement.get("Principal")
+    if principal == "*":
+        return True, set()
+    public, accounts = False, set()
+    if isinstance(principal, dict):
+        for value in as_list(principal.get("AWS")):
+            value = str(value).strip()
+            if value == "*":
+                public = True
+                continue
+            account = account_of_arn(value)
+            if account and account != owner_account:
+                accounts.add(account)
+    return public, accounts
+
+
+def restricting_conditions(conditions):
+    """The 'Operator key' entries of a Condition block that narrow who can use the statement
+    (RESTRICTING_CONDITION_KEYS with a value other than "*" or an all-addresses range; Null
+    operators narrow nothing)."""
+    found = []
+    for operator, block in (conditions or {}).items():
+        if not isinstance(block, dict) or str(operator).lower().startswith("null"):
+            continue
+        for key, values in block.items():
+            values = {str(v) for v in as_list(values)}
+            if str(key).lower() in RESTRICTING_CONDITION_KEYS and not values <= OPEN_VALUES:
+                found.append(f"{operator} {key}")
+    return found

@@ -206,7 +206,7 @@ def _case(tmp_path, name, records, files):
     return tmp_path / f"{name}.db"
 
 
-@pytest.mark.parametrize("area", ["console_logins", "recon"])
+@pytest.mark.parametrize("area", ["console_logins", "recon", "iam", "exfiltration"])
 def test_same_events_in_any_order_give_the_same_findings(tmp_path, area):
     """Issue 16 item 4: every rule of the area, over the same events stored in two orders (and
     split into files differently), gives the same findings in every column."""

@@ -8,6 +8,7 @@ import pytest
 
 import analyze_exfiltration as exfil
 import detections
+import rules.exfiltration as exfil_rules
 from conftest import (ACCOUNT, SHARED_DATA, build_case, detect, event, fired_ids, ingest, labelled_records,
                       needs_shared_data, stored)
 
@@ -20,7 +21,7 @@ def at(minutes, seconds=0):
 
 
 def found_for(tmp_path, records, **window):
-    return detect(build_case(tmp_path, records), exfil, **window)
+    return detect(build_case(tmp_path, records), "exfiltration", **window)
 
 
 def by_event(found, detection_id):
@@ -299,7 +300,7 @@ def test_heavy_reader_is_judged_against_its_usual_volume(tmp_path, monkeypatch):
     routine = [get_object(f"h{h}-{i}", at(120 * h, i), identity="role:Backup/nightly") for h in range(4) for i in range(30)]
     spike = [get_object(f"s{i}", at(600, i / 10), identity="role:Backup/nightly") for i in range(300)]
     db = build_case(tmp_path, routine)
-    assert detect(db, exfil)["bucket_objects_read_in_bulk"] == []
+    assert detect(db, "exfiltration")["bucket_objects_read_in_bulk"] == []
     found = found_for(tmp_path / "spike", routine + spike)["bucket_objects_read_in_bulk"]
     assert [(f["severity"], len(f["event_ids"])) for f in found] == [("medium", 300)]
 
@@ -330,7 +331,7 @@ def real_case(tmp_path_factory):
 
 @needs_shared_data
 def test_stratus_techniques_fire_their_detections(real_case):
-    found = detect(real_case, exfil)
+    found = detect(real_case, "exfiltration")
     labels = labelled_records("stratus-red-team/labels.jsonl")
     for technique, (detection_id, calls) in STRATUS.items():
         wanted = {row["eventID"] for row in labels if row["technique"] == technique and row["eventName"] in calls}
@@ -342,11 +343,11 @@ def test_stratus_techniques_fire_their_detections(real_case):
 
 @needs_shared_data
 def test_otrf_object_reads_are_too_few_and_honey_bucket_has_no_reads(real_case):
-    found = detect(real_case, exfil)
+    found = detect(real_case, "exfiltration")
     assert found["bucket_objects_read_in_bulk"] == []
     con, _ = detections.open_scope(str(real_case), None, None)
     try:
-        assert exfil.data_event_notes(con)[0].startswith("S3 data events in scope: 151, of which 2 GetObject")
+        assert exfil_rules.data_event_notes(con)[0].startswith("S3 data events in scope: 151, of which 2 GetObject")
     finally:
         con.close()
 

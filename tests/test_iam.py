@@ -12,6 +12,7 @@ import urllib.parse
 import pytest
 
 import analyze_iam as iam
+from rules import aws_policy
 from conftest import (ACCOUNT, SHARED_DATA, build_case, detect, event, fired_ids, ingest, labelled_records,
                       needs_shared_data, stored)
 
@@ -42,7 +43,7 @@ def policy(*statements):
 
 
 def found_for(tmp_path, records, **window):
-    return detect(build_case(tmp_path, records), iam, **window)
+    return detect(build_case(tmp_path, records), "iam", **window)
 
 
 SCENARIOS = []
@@ -223,10 +224,10 @@ def test_customer_policy_created_with_full_access_counts_as_admin(found):
     (policy({"Effect": "Allow", "Action": "*", "Resource": "arn:aws:s3:::bucket/*"}), False),
 ])
 def test_wildcard_grants_read_every_shape(document, full):
-    parsed, problem = iam.read_policy(document)
+    parsed, problem = aws_policy.read_policy(document)
     assert problem is None
-    grants = iam.wildcard_grants(parsed)
-    assert grants and iam.is_full_access(grants) is full
+    grants = aws_policy.wildcard_grants(parsed)
+    assert grants and aws_policy.is_full_access(grants) is full
 
 
 @pytest.mark.parametrize("document", [
@@ -236,13 +237,13 @@ def test_wildcard_grants_read_every_shape(document, full):
     json.dumps({"Version": "2012-10-17"}),
 ])
 def test_no_wildcard_grant(document):
-    parsed, _ = iam.read_policy(document)
-    assert iam.wildcard_grants(parsed) == []
+    parsed, _ = aws_policy.read_policy(document)
+    assert aws_policy.wildcard_grants(parsed) == []
 
 
 @pytest.mark.parametrize("text", [None, '{"Version": "2012-10-17", "Statement": [{"Effect": "All', "[]", "%7B%22broken"])
 def test_unreadable_documents_say_why(text):
-    parsed, problem = iam.read_policy(text)
+    parsed, problem = aws_policy.read_policy(text)
     assert parsed is None and problem
 
 
@@ -513,7 +514,7 @@ STRATUS_EXPECTED = {
 def stratus_found(tmp_path_factory):
     folder = tmp_path_factory.mktemp("stratus")
     assert ingest(folder / "case.db", SHARED_DATA / "stratus-red-team" / "s3") == 0
-    return detect(folder / "case.db", iam)
+    return detect(folder / "case.db", "iam")
 
 
 @needs_shared_data
@@ -538,7 +539,7 @@ def test_stratus_create_admin_user_is_one_chain(stratus_found):
 def test_panther_compromised_root_story_chain(tmp_path):
     db = tmp_path / "case.db"
     assert ingest(db, SHARED_DATA / "panther" / "s3_test_scenarios") == 0
-    found = detect(db, iam)
+    found = detect(db, "iam")
     chains = found["iam_user_created_with_admin_or_keys"]
     assert {c["resource"] for c in chains} == {"user/tracy_stone"}
     assert all(c["severity"] == "critical" for c in chains)
@@ -601,13 +602,13 @@ def test_chain_minutes_setting_and_the_window(tmp_path, monkeypatch):
     records = [call("CreateUser", request={"userName": "svc"}),
                call("CreateAccessKey", request={"userName": "svc"}, time=at(45))]
     db = build_case(tmp_path, records)
-    assert detect(db, iam)["iam_user_created_with_admin_or_keys"] == []
+    assert detect(db, "iam")["iam_user_created_with_admin_or_keys"] == []
     monkeypatch.setenv("CLOUDTRAIL_IAM_CHAIN_MINUTES", "60")
-    assert len(detect(db, iam)["iam_user_created_with_admin_or_keys"]) == 1
+    assert len(detect(db, "iam")["iam_user_created_with_admin_or_keys"]) == 1
     # A chain belongs to the window its CreateUser is in; its later steps are found outside it.
     until = dt.datetime(2026, 11, 2, 10, 30, tzinfo=dt.timezone.utc)
-    assert len(detect(db, iam, until=until)["iam_user_created_with_admin_or_keys"]) == 1
-    assert detect(db, iam, since=until)["iam_user_created_with_admin_or_keys"] == []
+    assert len(detect(db, "iam", until=until)["iam_user_created_with_admin_or_keys"]) == 1
+    assert detect(db, "iam", since=until)["iam_user_created_with_admin_or_keys"] == []
 
 
 def test_missing_database_is_one_line(tmp_path, capsys):
