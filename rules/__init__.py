@@ -23,8 +23,6 @@ FOLDER = Path(__file__).resolve().parent
 # area's line when it moves into rules/<name>/.
 LEGACY_CHARTS = {
     "iam": ("write_calls_by_actor_chart",),
-    "security_groups": ("exposure_charts",),
-    "defense_evasion": ("calls_by_service_chart", "findings_by_actor_chart"),
     "exfiltration": ("data_access_charts",),
 }
 
