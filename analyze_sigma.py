@@ -177,9 +177,10 @@ class _Toolkit:
         detections.store_findings(con, DETECTOR, context, list(outcomes) + kept)
 
     def _log(self, argv, context, outcomes, result, started):
+        import detections
         from common import md_code, md_table
         findings = sorted((f | {"title": o.detection.title} for o in outcomes for f in o.findings),
-                          key=lambda f: (["critical", "high", "medium", "low", "info"].index(f["severity"]),
+                          key=lambda f: (detections.severity_rank(f["severity"]),
                                          str(f["event_time"]), f["event_id"] or ""))
         lines = [f"Command: {md_code(' '.join([TOOL] + list(argv[1:])))}",
                  f"- window: {common.describe_window(context.since, context.until)}",

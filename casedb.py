@@ -5,9 +5,10 @@ Tables (documented column by column in README.md):
   ingested_files  one row per input file and what became of it
   findings        what the detectors found (see detections.py)
   runs            one row per run of any script
-View and macro:
+View and macros:
   scoped_events   events inside the window set with set_window() (all events when unset)
   in_window(t)    true when t is inside that window
+  severity_rank, most_severe, arn_account, arn_resource  (shared_macros_sql)
 """
 import os
 import re
@@ -467,6 +468,30 @@ def ensure_schema(con):
     con.execute(SCHEMA_SQL)
     for statement in MIGRATIONS:
         con.execute(statement)
+    con.execute(shared_macros_sql())
+
+
+def shared_macros_sql():
+    """Macros every rule may use, stored in the case so that a rule file runs as it is in the
+    duckdb shell. Built from their one definition: the severity order of detections.py and the
+    ARN pattern of rules/aws_policy.py (imported here, not at the top: both import this module).
+
+      severity_rank(s)     1 = critical ... 5 = info (detections.SEVERITY_RANK_SQL)
+      most_severe(list)    the most severe of a list of severities (NULL for an empty list)
+      arn_account(arn)     the account part of an ARN ('' when it has none or is not an ARN)
+      arn_resource(arn)    the resource part of an ARN ('' when it is not an ARN)
+    """
+    import detections
+    from rules.aws_policy import ARN
+
+    pattern = ARN.pattern.replace("'", "''")
+    return f"""
+create or replace macro severity_rank(severity) as {detections.SEVERITY_RANK_SQL};
+create or replace macro most_severe(severities) as
+    list_filter(severities, lambda s: severity_rank(s) = list_min(list_transform(severities, lambda x: severity_rank(x))))[1];
+create or replace macro arn_account(arn) as regexp_extract(arn, '{pattern}', 4);
+create or replace macro arn_resource(arn) as regexp_extract(arn, '{pattern}', 5);
+"""
 
 
 def open_case(db_path):

@@ -22,8 +22,6 @@ FOLDER = Path(__file__).resolve().parent
 # Areas still in their detector script: the chart functions its main() passes. Remove an
 # area's line when it moves into rules/<name>/.
 LEGACY_CHARTS = {
-    "security_groups": ("exposure_charts",),
-    "defense_evasion": ("calls_by_service_chart", "findings_by_actor_chart"),
 }
 
 HEADER = re.compile(r"\A\s*/\*(.*?)\*/", re.DOTALL)

@@ -352,7 +352,7 @@ CASES = [
 @pytest.fixture(scope="module")
 def shared_case(tmp_path_factory):
     records = [record for _, record, _, _ in CASES]
-    return detect(build_case(tmp_path_factory.mktemp("cases"), records), evasion)
+    return detect(build_case(tmp_path_factory.mktemp("cases"), records), "defense_evasion")
 
 
 @pytest.mark.parametrize("name, record, detection_id, severity", CASES, ids=[case[0] for case in CASES])
@@ -393,7 +393,7 @@ def test_trail_history_before_the_window_is_used(tmp_path):
                console_update("main", "corp-audit", time="2026-11-02T09:00:00Z", global_events=False),
                console_update("main", "corp-audit", time="2026-11-02T09:30:00Z", global_events=False)]
     db = build_case(tmp_path, records)
-    found = detect(db, evasion, since=dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc))
+    found = detect(db, "defense_evasion", since=dt.datetime(2026, 11, 2, tzinfo=dt.timezone.utc))
     rows = found["cloudtrail_trail_updated_to_log_less"]
     # The second update changes nothing: global events were already off after the first.
     assert [f["event_id"] for f in rows] == [records[1]["eventID"]]
@@ -404,9 +404,9 @@ def test_short_retention_setting_is_read_from_the_environment(tmp_path, monkeypa
     records = [lifecycle("acme-logs", days=30),
                event("PutRetentionPolicy", "logs.amazonaws.com", requestParameters={"logGroupName": "app", "retentionInDays": 30})]
     db = build_case(tmp_path, records)
-    assert detect(db, evasion)["cloudtrail_bucket_lifecycle_shortened"] == []
+    assert detect(db, "defense_evasion")["cloudtrail_bucket_lifecycle_shortened"] == []
     monkeypatch.setenv("CLOUDTRAIL_SHORT_RETENTION_DAYS", "60")
-    found = detect(db, evasion)
+    found = detect(db, "defense_evasion")
     assert fired_ids(found, "cloudtrail_bucket_lifecycle_shortened") == {records[0]["eventID"]}
     assert fired_ids(found, "cloudwatch_logs_deleted") == {records[1]["eventID"]}
 
@@ -427,7 +427,7 @@ def test_stratus_red_team_detonations_fire_and_nothing_else_does(tmp_path):
     records = []
     for path in sorted((SHARED_DATA / "stratus-red-team" / "s3").rglob("*.json.gz")):
         records += orjson.loads(gzip.decompress(path.read_bytes()))["Records"]
-    found = detect(build_case(tmp_path, records), evasion)
+    found = detect(build_case(tmp_path, records), "defense_evasion")
     for technique, detection_id in STRATUS_TECHNIQUES.items():
         # organizations-leave also labels the AssumeRole calls that set it up
         expected = {row["eventID"] for row in labels if row["technique"] == technique and row["eventName"] != "AssumeRole"}
@@ -464,7 +464,7 @@ TRAILDISCOVER = {  # (eventSource, eventName) of TrailDiscover's denied calls ->
 @needs_shared_data
 def test_traildiscover_denied_calls_are_reported_as_attempts(tmp_path):
     records = [row["event"] for row in labelled_records("traildiscover/labelled_events.jsonl")]
-    found = detect(build_case(tmp_path, records), evasion)
+    found = detect(build_case(tmp_path, records), "defense_evasion")
     for record in records:
         key = (record["eventSource"], record["eventName"])
         fired = {d for d, findings in found.items() for f in findings if record["eventID"] in f["event_ids"]}
@@ -503,3 +503,33 @@ def test_bad_window_is_a_usage_error(tmp_path, capsys):
     db = build_case(tmp_path, [event("StopLogging", CT)])
     assert evasion.main(["analyze_defense_evasion.py", str(db), "last tuesday"]) == 2
     assert "cannot read 'last tuesday'" in capsys.readouterr().err
+
+
+def test_adding_cloudwatch_delivery_and_settings_given_at_creation_are_not_logging_less(tmp_path):
+    """Issue 12: root creating a trail from the console, the console setting its Insights to []
+    in the same second, and root later adding CloudWatch Logs delivery: none of it records less.
+    Removing delivery, moving it away, or turning Insights off later still count."""
+    root_console = CONSOLE | {"userAgent": "AWS Internal"}
+    arn = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/lab-trail"
+    create = event("CreateTrail", CT, at(0), "root", requestParameters={"name": "lab-trail", "s3BucketName": "lab-ct"},
+                   responseElements=trail_settings("lab-trail", "lab-ct"), **root_console)
+    insights_at_creation = event("PutInsightSelectors", CT, at(0), "root", requestParameters={
+        "trailName": arn, "insightSelectors": []}, **root_console)
+    log_group = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:aws-cloudtrail-logs:*"
+    add_delivery = console_update("lab-trail", "lab-ct", time=at(5), cloudWatchLogsLogGroupArn=log_group)
+    add_delivery["requestParameters"]["cloudWatchLogsLogGroupArn"] = log_group
+    add_delivery["responseElements"]["cloudWatchLogsLogGroupArn"] = log_group
+    cli_add = cli_update("other-trail", time=at(5), cloudWatchLogsLogGroupArn=log_group)
+    move = cli_update("lab-trail", time=at(10), cloudWatchLogsLogGroupArn=log_group.replace("aws-cloudtrail-logs", "quiet"))
+    move["responseElements"]["cloudWatchLogsLogGroupArn"] = log_group.replace("aws-cloudtrail-logs", "quiet")
+    remove = cli_update("lab-trail", time=at(15), cloudWatchLogsLogGroupArn="")
+    insights_later = event("PutInsightSelectors", CT, at(20), "root", requestParameters={
+        "trailName": arn, "insightSelectors": []})
+    found = detect(build_case(tmp_path, [create, insights_at_creation, add_delivery, cli_add, move, remove,
+                                         insights_later]), "defense_evasion")
+    less = {f["event_id"]: f for f in found["cloudtrail_trail_updated_to_log_less"]}
+    assert set(less) == {move["eventID"], remove["eventID"]}
+    assert "moved to" in less[move["eventID"]]["summary"] and less[move["eventID"]]["severity"] == "low"
+    assert "delivery to CloudWatch Logs removed" in less[remove["eventID"]]["summary"]
+    narrowed = [f["event_id"] for f in found["cloudtrail_event_selectors_narrowed"]]
+    assert narrowed == [insights_later["eventID"]]

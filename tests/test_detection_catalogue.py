@@ -16,7 +16,7 @@ RULE_FILES = sorted(path for name in rules.AREAS for path in (REPO / "rules" / n
 
 def test_every_area_loads_and_there_are_rule_areas():
     assert [area.name for area in AREAS] == list(rules.AREAS)
-    assert {"console_logins", "recon", "iam", "exfiltration"} <= {path.parent.name for path in RULE_FILES}
+    assert {"console_logins", "recon", "iam", "exfiltration", "defense_evasion", "security_groups"} <= {path.parent.name for path in RULE_FILES}
 
 
 @pytest.mark.parametrize("area, detection", ALL, ids=[d.id for _, d in ALL])

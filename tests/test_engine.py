@@ -194,6 +194,20 @@ def _sample_records(tmp_path):
                              sourceIPAddress="203.0.113.77", eventType="AwsConsoleSignIn",
                              responseElements={"ConsoleLogin": "Failure"}, errorMessage="Failed authentication",
                              additionalEventData={"MFAUsed": "No"}))
+    # Security-group changes and log-stream deletions by one actor that share one second, from
+    # two IPs and two regions (a burst and a grouped finding whose first event is a tie).
+    admin = {"type": "IAMUser", "principalId": "AIDAADMIN", "accountId": "111122223333", "userName": "netadmin",
+             "arn": "arn:aws:iam::111122223333:user/netadmin"}
+    for i in range(12):
+        records.append(event("AuthorizeSecurityGroupIngress", "ec2.amazonaws.com", "2025-06-03T13:00:00Z", admin,
+                             sourceIPAddress=f"198.51.100.{i % 2 + 1}", awsRegion=("us-east-1", "eu-west-1")[i % 2],
+                             requestParameters={"groupId": f"sg-{i:04d}", "ipPermissions": {"items": [
+                                 {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22,
+                                  "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}}]}}))
+    for i in range(4):
+        records.append(event("DeleteLogStream", "logs.amazonaws.com", "2025-06-03T13:05:00Z", admin,
+                             sourceIPAddress=f"198.51.100.{i % 2 + 1}",
+                             requestParameters={"logGroupName": "/aws/app", "logStreamName": f"stream-{i}"}))
     return records
 
 
@@ -206,7 +220,7 @@ def _case(tmp_path, name, records, files):
     return tmp_path / f"{name}.db"
 
 
-@pytest.mark.parametrize("area", ["console_logins", "recon", "iam", "exfiltration"])
+@pytest.mark.parametrize("area", ["console_logins", "recon", "iam", "exfiltration", "defense_evasion", "security_groups", "identity"])
 def test_same_events_in_any_order_give_the_same_findings(tmp_path, area):
     """Issue 16 item 4: every rule of the area, over the same events stored in two orders (and
     split into files differently), gives the same findings in every column."""

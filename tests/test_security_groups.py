@@ -70,7 +70,7 @@ def nacl_entry(cidr="0.0.0.0/0", protocol="-1", ports=None, egress=False, action
 
 
 def found_for(tmp_path, records, **window):
-    return detect(build_case(tmp_path, records), sg, **window)
+    return detect(build_case(tmp_path, records), "security_groups", **window)
 
 
 # ---------------------------------------------------------------- ingress from the Internet
@@ -358,7 +358,7 @@ def test_real_logs_fire_only_on_the_stratus_port_22_opening(tmp_path):
                  if row["technique"] == "aws.exfiltration.ec2-security-group-open-port-22-ingress")
     db = tmp_path / "real.db"
     assert ingest(db, *shared_log_trees()) == 0
-    found = detect(db, sg)
+    found = detect(db, "security_groups")
     assert _all_findings(found) == {("security_group_opened_to_internet", label["eventID"])}
     assert found["security_group_opened_to_internet"][0]["severity"] == "high"
 
