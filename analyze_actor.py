@@ -35,6 +35,7 @@ import charts
 import common
 import detections
 import ipcontext
+import lineage
 import reports
 import triage
 from common import Markdown, UsageError, format_time, md_code, md_table, md_text
@@ -43,6 +44,7 @@ KEY_ID = re.compile(r"^(AKIA|ASIA)[A-Z0-9]{12,124}$")
 # Loose on purpose: anonymised public data writes addresses such as 06.237.252.245.
 IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 IPV6 = re.compile(r"^[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){2,7}$")
+PLACEHOLDERS = ("HIDDEN_DUE_TO_SECURITY_REASONS", "ANONYMOUS_PRINCIPAL")
 
 # What was acted on, from the request fields services use most; the first one present wins.
 TARGET_SQL = """coalesce(
@@ -569,6 +571,9 @@ def parse_args(argv):
     db_path, actor = arguments[0], arguments[1].strip()
     if not actor:
         raise UsageError("ACTOR is empty: give an ARN, an access key id, a source IP or a name")
+    if actor in PLACEHOLDERS:
+        raise UsageError(f"{actor} is what AWS writes instead of a user name that does not exist (or an "
+                         "anonymous caller); it is not a principal - follow the source IP of those calls instead")
     since, until = common.parse_window(*arguments[2:])
     return db_path, actor, since, until
 
@@ -665,6 +670,7 @@ def _report(context, r, identities, summary, findings, timeline, chart, chart_no
         lines += ["**The actor made no calls inside the window.** Its activity in all the data loaded is listed "
                   "under the resolution below; widen SINCE/UNTIL to see it.", ""]
     lines += _resolution_section(context, r, identities)
+    lines += _lineage_section(con, r)
     lines += _summary_section(summary, con, known)
     lines += _findings_section(findings)
     lines += reports.triage_section(triage.triage_summary(con, keys=casedb.rows(con, """
@@ -742,6 +748,68 @@ def _resolution_section(context, r, identities):
     lines += ["", "### Pivots", "", "Where to look next (not included in this report):", ""]
     lines += [f"- {why}: {md_code(command, None)}" for why, command in pivots(context.db_path, r, identities)] or ["- none"]
     return lines + [""]
+
+
+# The keys the actor used (in all data), and the principals it stands for.
+ACTOR_KEYS_SQL = f"""
+select distinct access_key_id
+from events
+where {OWN_CALL_SQL}
+  and nullif(access_key_id, '') is not null
+order by 1
+"""
+
+BEHIND_SQL = """
+select access_key_id, key_type, origin, principal, session_arn, minted_by_call, minted_at, minted_from_ip,
+       first_principal, chain, service, service_evidence, note
+from identity_lineage
+where list_contains($keys::varchar[], access_key_id)
+order by first_seen nulls last, access_key_id
+limit 50
+"""
+
+DESCENDANTS_SQL = """
+select access_key_id, principal, session_arn, origin, minted_by_call, minted_at, minted_from_ip, events,
+       source_ips, agent_families
+from identity_lineage
+where list_has_any(chain_keys, $keys::varchar[])
+  and not list_contains($keys::varchar[], access_key_id)
+order by minted_at nulls last, access_key_id
+limit 50
+"""
+
+
+def _lineage_section(con, r):
+    """Who is behind the actor's keys, and the sessions and keys that came from it (identity_lineage)."""
+    lines = ["## Identity lineage", ""]
+    if not casedb.scalar(con, "select count(*) from information_schema.tables where table_name = 'identity_lineage'"):
+        lineage.build(con)
+    keys = [key for (key,) in casedb.rows(con, ACTOR_KEYS_SQL, r.params())]
+    if not keys:
+        return lines + ["The actor used no access key in the data loaded (console sign-ins without a session, "
+                        "or calls AWS made for it).", ""]
+    behind = casedb.rows(con, BEHIND_SQL, {"keys": keys})
+    lines += ["Who is behind each key the actor used, from the calls that minted it (the `identity_lineage` table; "
+              "`unknown` means the minting call is not in these logs):", ""]
+    lines += md_table(["key", "type", "how it came to be", "minted by", "chain, first principal first", "note"],
+                      [(Markdown(md_code(key)), key_type, origin + (f" ({service})" if service else ""),
+                        f"{call} at {format_time(at)} from {ip}" if call else "-",
+                        " -> ".join(common.short_identity(p, with_account=False) for p in chain or []),
+                        note or (evidence or ""))
+                       for key, key_type, origin, _, _, call, at, ip, _, chain, service, evidence, note in behind])
+    descendants = casedb.rows(con, DESCENDANTS_SQL, {"keys": keys})
+    lines += ["", "Sessions and keys that came from the actor's keys (minted by them, directly or through role "
+              "chaining):", ""]
+    if descendants:
+        lines += md_table(["key", "principal", "how", "minted", "from", "calls", "used from", "clients"],
+                          [(Markdown(md_code(key)), common.short_identity(session or principal, with_account=False),
+                            f"{origin} ({call})", format_time(at), ip, f"{events:,}", ", ".join(ips or [])[:80],
+                            ", ".join(agents or []))
+                           for key, principal, session, origin, call, at, ip, events, ips, agents in descendants])
+    else:
+        lines.append("None in the data loaded.")
+    return lines + [""]
+
 
 
 def pivots(db_path, r, identities):

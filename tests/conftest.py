@@ -25,6 +25,10 @@ needs_shared_data = pytest.mark.skipif(
     not SHARED_DATA.is_dir(), reason=f"real CloudTrail records not found at {SHARED_DATA}")
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: takes more than a few seconds (deselect with -m 'not slow')")
+
+
 @pytest.fixture(autouse=True)
 def _outputs_in_tmp(tmp_path, monkeypatch):
     """Reports and analyst logs of a test go to its own folder, never into the repository."""
@@ -145,6 +149,12 @@ def stored(db_path, sql, params=None):
         return casedb.rows(con, sql, params)
     finally:
         con.close()
+
+
+def analyst_logs(folder):
+    """The text of every analyst log in folder, oldest first. A test never reads just the first:
+    runs in different minutes (a busy machine, a minute boundary) write different logs."""
+    return "".join(path.read_text() for path in sorted(Path(folder).glob("analyst_log-*.md")))
 
 
 def labelled_records(relative_path):

@@ -1,5 +1,6 @@
-"""The hunt end to end: it runs every area in-process, links each report, groups findings by
-actor (most severe first), and reports a detector that crashes while the others still run."""
+"""The hunt end to end: it runs every area in-process, links each report, tells the case as
+ranked incidents with the findings outside them one line per fact, and reports a detector that
+crashes while the others still run."""
 import dataclasses
 import re
 
@@ -63,7 +64,7 @@ def test_runs_every_area_of_the_rules_package():
     assert "console_logins" in hunt.AREAS and "recon" in hunt.AREAS
 
 
-def test_hunt_runs_all_detectors_links_reports_and_groups_by_actor(tmp_path, capsys):
+def test_hunt_runs_all_detectors_links_reports_and_tells_the_case(tmp_path, capsys):
     db = build_case(tmp_path, attack_records())
     assert hunt.main(["analyze_hunt.py", str(db)]) == 0
     reports = tmp_path / "reports"
@@ -75,11 +76,16 @@ def test_hunt_runs_all_detectors_links_reports_and_groups_by_actor(tmp_path, cap
     targets = links(text)
     assert targets and all((report.parent / target).is_file() for target in targets)
     assert any(t.startswith("console_logins_report-") for t in targets)
-    # the root actor (critical) comes before bob (low), and each has its pivot command
-    actors = re.findall(r"^### \d+\. `([^`]+)`", text, re.M)
-    assert actors.index(f"arn:aws:iam::{ACCOUNT}:root") < actors.index("bob")
-    assert f"analyze_actor.py {db} arn:aws:iam::{ACCOUNT}:root" in text
-    severity = text.split("## Findings by severity")[1].split("## Findings by actor")[0]
+    # the incidents come first: root's sign-in without MFA and trail stop from one address is one
+    # incident with its pivot command; bob's failed sign-ins stay outside, one line per fact
+    story = text.split("## Incidents, most important first")[1].split("## Findings outside incidents")[0]
+    assert re.search(r"^### 1\. root from 203\.0\.113\.5", story, re.M)
+    assert f"analyze_actor.py {db} arn:aws:iam::{ACCOUNT}:root" in story
+    assert "### Timeline of incident 1" in story
+    outside = text.split("## Findings outside incidents")[1].split("## Coverage")[0]
+    assert "bob" in outside
+    assert text.index("## Incidents") < text.index("## Detectors")
+    severity = text.split("## Findings by severity")[1].split("## Query these findings")[0]
     assert re.search(r"\| critical \| [1-9]", severity)
     printed = capsys.readouterr().out
     assert str(report) in printed and "console_logins_report-" in printed
@@ -117,9 +123,9 @@ def test_each_kind_of_failure_is_named_and_the_rest_run(tmp_path, monkeypatch, c
     assert "stopped: " in detectors and "database error" in detectors and "no\\_such\\_table" in detectors
     assert "could not be loaded: RuleError: rules/fakebroken/x.sql: missing triage" in detectors
     assert "**3 detector(s) did not finish" in detectors
-    by_actor = text.split("## Findings by actor")[1]
-    assert "Trail stopped (`trail_logging_stopped_fake`)" in by_actor
-    assert all((tmp_path / "reports" / target).is_file() for target in links(by_actor))
+    story = text.split("## Incidents, most important first")[1].split("## Detectors")[0]
+    assert "Trail stopped (`trail_logging_stopped_fake`)" in story
+    assert links(story) and all((tmp_path / "reports" / target).is_file() for target in links(story))
     assert "3 area(s) did not run" in capsys.readouterr().err
 
 
