@@ -222,7 +222,7 @@ class Run:
         alone, and on one thread it would leave the other cores idle."""
         threads = self.insert_threads if parsers is not None and parsers.busy() else self.all_threads
         if threads != getattr(self, "threads_set", None):
-            con.execute(f"set threads = {int(threads)}")
+            con.execute("set threads = $threads", {"threads": int(threads)})
             self.threads_set = threads
 
     def unless_copy(self, result):
