@@ -1,6 +1,7 @@
 # Two commands set up a fresh machine: `make demo` and `make test`.
 # Both create the uv virtual environment from requirements.txt (installing uv
 # with pip when it is missing) and find or install jq; both are safe to rerun.
+# `make test` also installs the test-only packages of requirements-test.txt; `make demo` does not.
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -8,13 +9,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(PYTHON) -m uv
 INSTALLED := $(VENV)/.installed-requirements
+TEST_INSTALLED := $(VENV)/.installed-test-requirements
 # jq may be installed into .venv/bin (scripts/ensure_jq.sh): last on PATH, so the tests and the
 # benchmark find it there while python3 and a system jq still come first.
 export PATH := $(PATH):$(CURDIR)/$(VENV)/bin
 DEMO_DIR ?= demo
 BENCH_EVENTS ?= 2000000
 
-.PHONY: setup demo test bench bench-quick jq
+.PHONY: setup setup-test demo test bench bench-quick jq
 
 setup: $(INSTALLED) jq
 
@@ -27,6 +29,14 @@ $(INSTALLED): requirements.txt
 	$(UV) pip sync --quiet --compile-bytecode --python $(PY) requirements.txt
 	@touch $@
 
+setup-test: $(TEST_INSTALLED)
+
+# Installed on top of the runtime packages (`uv pip install` adds, `sync` would remove them
+# again); redone whenever the runtime set was synced, since that sync removes them.
+$(TEST_INSTALLED): $(INSTALLED) requirements-test.txt
+	$(UV) pip install --quiet --compile-bytecode --python $(PY) -r requirements-test.txt
+	@touch $@
+
 jq:
 	@./scripts/ensure_jq.sh
 
@@ -36,7 +46,7 @@ demo: setup
 		status=$$?; [ $$status -le 1 ] || exit $$status
 	$(PY) analyze_hunt.py $(DEMO_DIR)/case.db
 
-test: setup
+test: setup setup-test
 	$(PY) -m pytest -q
 
 # Speed and memory against the alternatives (not part of `make test`).

@@ -40,19 +40,22 @@ import time
 import uuid
 from pathlib import Path
 
-import duckdb
-import numpy as np
-import orjson
-import pyarrow as pa
+import common  # first: Ctrl-C while the libraries below load ends with one line
+
+common.stop_quietly_until_started()
+
+import duckdb  # noqa: E402
+import numpy as np  # noqa: E402
+import orjson  # noqa: E402
+import pyarrow as pa  # noqa: E402
 # DuckDB loads pyarrow.dataset (about 60 MB of code) on its first Arrow scan. Imported here,
 # before the parser processes are forked, it is loaded once and shared with them instead of
 # being loaded again in each.
-import pyarrow.dataset  # noqa: F401
+import pyarrow.dataset  # noqa: F401,E402
 
-import casedb
-import common
-import logfiles
-from common import ToolError, UsageError, format_time, md_table, terminal_safe
+import casedb  # noqa: E402
+import logfiles  # noqa: E402
+from common import ToolError, UsageError, format_time, md_table, terminal_safe  # noqa: E402
 
 FILE_ROW_SCHEMA = [
     ("path", pa.string()), ("size", pa.int64()), ("modified_at", pa.timestamp("us", tz="UTC")),
@@ -462,7 +465,7 @@ def group_files(items, task_bytes=TASK_BYTES, split_into=1):
 
 def database_error(db_path, error):
     """One line for a DuckDB error, with what to do about a full disk."""
-    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    message = common.first_line(error)
     if any(sign in message for sign in ("No space left", "File too large", "Could not write", "Disk quota")):
         # The database, DuckDB's spill files and the staged parser output all live beside the
         # database; a lower CLOUDTRAIL_BATCH_MB stages less at once (a higher memory limit
@@ -612,9 +615,12 @@ class ParserPool:
 
     def __init__(self, batch_bytes):
         self.workers = common.env_number("CLOUDTRAIL_WORKERS", os.cpu_count() or 2, low=1, high=common.max_workers())
-        # A cap on each parser's own DuckDB (it takes only what a task needs; a record of tens
-        # of MB needs a few hundred MB to be split into columns).
-        self.parser_memory = f"{max(512, casedb.memory_limit_bytes() // 4 // 1_000_000)}MB"
+        # A cap on each parser's own DuckDB: a quarter of the memory limit (it takes only what a
+        # task needs; a record of tens of MB needs a few hundred MB to be split into columns,
+        # and a record too large for the cap is counted as bad, naming CLOUDTRAIL_MEMORY_LIMIT).
+        # The floor is 32 MB (below it extraction is several times slower); it used to be
+        # 512 MB, which made CLOUDTRAIL_MEMORY_LIMIT=100MB mean 2.7 GB on one large file.
+        self.parser_memory = f"{max(32, casedb.memory_limit_bytes() // 4 // 1_000_000)}MB"
         # Compressed input handed out ahead of the parent: about two batches once parsed and
         # extracted (gzip JSON grows about sixteen times into extracted rows), enough that the
         # parsers never wait for the parent's insert.
@@ -646,7 +652,14 @@ class ParserPool:
                 self.workers, mp_context=multiprocessing.get_context(method),
                 initializer=logfiles.init_worker, initargs=(self.max_file_mb, True, self.parser_memory))
             # With fork, the first task starts every parser: now, before DuckDB starts threads.
-            self.pool.submit(os.getpid).result()
+            # Ctrl-C and SIGTERM are held back meanwhile; each parser sets its own handling,
+            # then lets them through (a signal between fork and set-up ran the parent's handler
+            # in the child: a traceback).
+            held = common.block_signals()
+            try:
+                self.pool.submit(os.getpid).result()
+            finally:
+                common.unblock_signals(held)
         return self
 
     def __exit__(self, *exc):

@@ -4,6 +4,7 @@ the analyst log, and escaping of untrusted log text.
 The database lives in casedb.py, log reading in logfiles.py, detections in
 detections.py, markdown reports in reports.py and charts in charts.py.
 """
+import contextlib
 import datetime as dt
 import errno
 import math
@@ -47,6 +48,32 @@ def _on_signal(number, frame):
         os._exit(EXIT_TERMINATED if number == signal.SIGTERM else EXIT_INTERRUPTED)
     received_signal = number
     raise Terminated() if number == signal.SIGTERM else KeyboardInterrupt()
+
+
+def _stop_before_start(number, frame):
+    prog = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "tool"
+    what = "terminated (SIGTERM)" if number == signal.SIGTERM else "interrupted"
+    os.write(2, f"{prog}: {what} before it started - nothing was done\n".encode())
+    os._exit(EXIT_TERMINATED if number == signal.SIGTERM else EXIT_INTERRUPTED)
+
+
+def stop_quietly_until_started():
+    """For a script's first lines, before its libraries load (a second or two): Ctrl-C or
+    SIGTERM then ends it with one line instead of a traceback from inside an import. run_cli
+    replaces these handlers when the work starts."""
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, _stop_before_start)
+
+
+def block_signals():
+    """Holds Ctrl-C and SIGTERM back (until unblock_signals) while processes are forked: a child
+    must not run the parent's handler between the fork and its own set-up."""
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
+def unblock_signals(previous=None):
+    signal.pthread_sigmask(signal.SIG_SETMASK, previous) if previous is not None else \
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 def install_signal_handlers():
@@ -142,6 +169,21 @@ def _run_body(prog, doc, argv, body):
         # The body caught the interrupt somewhere and carried on: still an interrupted run.
         raise KeyboardInterrupt()
     return code
+
+
+def first_line(error, empty=None):
+    """The first line of an error's message (DuckDB errors run to many lines): the one place
+    that turns an exception into the text of a one-line message. empty: what to say when the
+    message is blank (default: the exception's type name)."""
+    text = str(error).strip()
+    if text:
+        return text.splitlines()[0]
+    return type(error).__name__ if empty is None else empty
+
+
+def database_error(db_path, error):
+    """The ToolError for a DuckDB error while working on the case database."""
+    return ToolError(f"{db_path}: database error: {first_line(error)}")
 
 
 def env_text(name, default):
@@ -298,6 +340,25 @@ def new_output_path(folder, name, suffix, moment=None):
         candidate = Path(folder) / f"{base}-{number}{suffix}"
         number += 1
     return candidate
+
+
+def write_new_file(path, data):
+    """Writes bytes or text to a file that must not exist yet. A write that fails (folder full or
+    not writable) removes what it started and raises one ToolError line."""
+    path = Path(path)
+    created = False
+    try:
+        with open(path, "xb") as handle:
+            created = True
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+    except OSError as error:
+        if created:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        raise ToolError(f"cannot write {path}: {error.strerror or first_line(error)} - free space in the output "
+                        "folder or set CLOUDTRAIL_OUTPUT_DIR to a writable folder, then run the same command "
+                        "again") from None
+    return path
 
 
 class AnalystLog:

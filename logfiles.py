@@ -185,6 +185,7 @@ def init_worker(max_decompressed_mb=MAX_DECOMPRESSED_MB, in_pool=True, duckdb_me
         # (the parent ending its parsers) ends a parser at once, without a traceback.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
         _die_with_parent()
         # The parent's insert is the slowest step and the parsers work ahead of it: when both
         # want a core, the parent gets it.

@@ -1187,6 +1187,10 @@ class Incident:
     detections: list
     records: list = field(default_factory=list)        # (epoch seconds, record)
     delivered_twice: list = field(default_factory=list)  # eventIDs that arrive in two files
+    # eventIDs of calls no detection is meant to flag: the attacker's ordinary calls (they belong
+    # in the attack's incident), and the owner's routine that sets the scene (detections stay silent)
+    unflagged: list = field(default_factory=list)
+    routine: list = field(default_factory=list)
 
     @property
     def event_ids(self):
@@ -1774,6 +1778,138 @@ def log_quality(m, d1):
     return incident
 
 
+def stolen_lambda_credentials(m, d2):
+    """A Lambda function's role session used by the function, then from a laptop."""
+    account = PROD
+    function, role = "image-resizer", "image-resizer-lambda-role"
+    bucket = "acme-prod-assets"
+    t_mint = d2 + 15 * 3600 + 2 * 60 + 7
+    credentials = m.credentials(t_mint, hours=1)
+    key = credentials["accessKeyId"]
+    role_arn = f"arn:aws:iam::{account}:role/{role}"
+    session_arn = f"arn:aws:sts::{account}:assumed-role/{role}/{function}"
+    response = {"credentials": credentials,
+                "assumedRoleUser": {"assumedRoleId": f"{stable_id('AROA', account, role)}:{function}",
+                                    "arn": session_arn}}
+    mint = m.at(t_mint, aws_service("lambda.amazonaws.com"), "sts.amazonaws.com", "AssumeRole", "lambda.amazonaws.com",
+                "lambda.amazonaws.com", {"roleArn": role_arn, "roleSessionName": function}, response,
+                resources=[{"accountId": account, "type": "AWS::IAM::Role", "ARN": role_arn}], shared=True)
+    identity = assumed_role(account, role, function, key, iso(t_mint))
+    agent = NODE_LAMBDA.format(api="s3")
+    host = f"{bucket}.s3.us-east-1.amazonaws.com"
+    bucket_arn = {"accountId": account, "type": "AWS::S3::Bucket", "ARN": f"arn:aws:s3:::{bucket}"}
+
+    def s3(when, name, object_key, ip, user_agent, **options):
+        request = {"bucketName": bucket, "Host": host}
+        resources = [bucket_arn]
+        if object_key:
+            request["key"] = object_key
+            resources = [{"type": "AWS::S3::Object", "ARN": f"arn:aws:s3:::{bucket}/{object_key}"}, bucket_arn]
+        else:
+            request.update({"list-type": "2", "prefix": "images/original/"})
+        return m.at(when, identity, "s3.amazonaws.com", name, ip, user_agent, request, None, extra=m.s3_extra(),
+                    request_id=m.s3_request_id(), host=host, category="Data", resources=resources, **options)
+
+    # The function at work: from an AWS address, with the Lambda runtime's user agent.
+    own = [s3(t_mint + 2 + n * 9, name, f"images/original/{m.hex(12)}.jpg" if name != "ListObjects" else None,
+              "3.92.144.17", agent) for n, name in enumerate(("GetObject", "PutObject", "GetObject", "PutObject"))]
+    laptop, cli = "203.0.113.71", "aws-cli/2.15.30 md/awscrt#0.19.19 ua/2.0 os/macos#23.4.0 md/arch#arm64 lang/python#3.11.8"
+    t = t_mint + 23 * 60
+    whoami = m.at(t, identity, "sts.amazonaws.com", "GetCallerIdentity", laptop, cli + " md/command#sts.get-caller-identity",
+                  host="sts.amazonaws.com")
+    stolen = [whoami,
+              s3(t + 21, "ListObjects", None, laptop, cli + " md/command#s3api.list-objects-v2"),
+              m.at(t + 40, identity, "ecr.amazonaws.com", "ListImages", laptop, cli + " md/command#ecr.list-images",
+                   {"repositoryName": "image-resizer"}, None),
+              m.at(t + 52, identity, "ecr.amazonaws.com", "BatchGetImage", laptop, cli + " md/command#ecr.batch-get-image",
+                   {"repositoryName": "image-resizer", "imageIds": [{"imageTag": "latest"}]}, None,
+                   error=denied(identity, "ecr.amazonaws.com", "BatchGetImage",
+                                resource=f"arn:aws:ecr:us-east-1:{account}:repository/image-resizer")),
+              s3(t + 70, "GetObject", "config/resizer-settings.json", laptop, cli + " md/command#s3api.get-object")]
+    incident = Incident(
+        "stolen-lambda-credentials", "Lambda function credentials used from a laptop",
+        f"At 15:02 UTC on the third day Lambda mints a session of `{role}` for the function `{function}` "
+        "(AssumeRole by lambda.amazonaws.com; the key is in its response). The function uses it from an AWS address "
+        "with the Lambda runtime's user agent (routine, must stay silent). From 15:25 the same key is used from "
+        f"{laptop} with an aws-cli on macOS: GetCallerIdentity, ListObjects on {bucket}, ECR ListImages, a denied "
+        "BatchGetImage and a GetObject of the function's settings file - the credentials were read from the "
+        "function's environment and replayed.",
+        ["service session credentials used outside the service: the Lambda session from a laptop "
+         "(service_credentials_used_outside_service); the function's own calls stay silent",
+         "identity lineage: the session key resolves to the AssumeRole by lambda.amazonaws.com"],
+        [mint] + own + stolen)
+    incident.routine = [record["eventID"] for _, record in [mint] + own]
+    return incident
+
+
+def permission_brute_force(m, d2):
+    """A key brute-forces its permissions, assumes an admin role and reads a bucket with the session."""
+    account = PROD
+    user = "svc-reporting"
+    identity = iam_user(account, user)
+    agent = "Boto3/1.28.85 md/Botocore#1.31.85 ua/2.0 os/linux#6.5.0-kali3-amd64 md/arch#x86_64 lang/python#3.11.6"
+    addresses = [f"203.0.113.{n}" for n in range(81, 86)]
+    t = d2 + 18 * 3600 + 40 * 60 + 3
+    whoami = m.at(t, identity, "sts.amazonaws.com", "GetCallerIdentity", addresses[0], agent, host="sts.amazonaws.com")
+    records = [whoami]
+    probes = [("ec2.amazonaws.com", name) for name in ("DescribeVolumes", "DescribeSnapshots", "DescribeImages",
+                                                        "DescribeKeyPairs", "DescribeVpcs", "DescribeSubnets")]
+    probes += [("iam.amazonaws.com", name) for name in ("ListUsers", "ListRoles", "ListPolicies", "ListGroups",
+                                                        "GetAccountSummary", "ListAccessKeys")]
+    probes += [("lambda.amazonaws.com", "ListFunctions20150331"), ("rds.amazonaws.com", "DescribeDBInstances"),
+               ("dynamodb.amazonaws.com", "ListTables"), ("kms.amazonaws.com", "ListKeys"),
+               ("sns.amazonaws.com", "ListTopics"), ("sqs.amazonaws.com", "ListQueues"),
+               ("cloudformation.amazonaws.com", "ListStacks"), ("logs.amazonaws.com", "DescribeLogGroups"),
+               ("ecs.amazonaws.com", "ListClusters"), ("eks.amazonaws.com", "ListClusters"),
+               ("glue.amazonaws.com", "GetDatabases"), ("route53.amazonaws.com", "ListHostedZones")]
+    for n, (source, name) in enumerate(probes * 2):
+        records.append(m.at(t + 20 + n // 2, identity, source, name, addresses[n % len(addresses)], agent,
+                            error=denied(identity, source, name)))
+    role = "ops-admin-role"
+    t_assume = t + 20 + len(probes) + 31
+    credentials = m.credentials(t_assume, hours=1)
+    role_arn = f"arn:aws:iam::{account}:role/{role}"
+    assume = m.at(t_assume, identity, "sts.amazonaws.com", "AssumeRole", addresses[2], agent,
+                  {"roleArn": role_arn, "roleSessionName": "reporting"},
+                  {"credentials": credentials,
+                   "assumedRoleUser": {"assumedRoleId": f"{stable_id('AROA', account, role)}:reporting",
+                                       "arn": f"arn:aws:sts::{account}:assumed-role/{role}/reporting"}},
+                  resources=[{"accountId": account, "type": "AWS::IAM::Role", "ARN": role_arn}], shared=True,
+                  host="sts.amazonaws.com")
+    records.append(assume)
+    admin = assumed_role(account, role, "reporting", credentials["accessKeyId"], iso(t_assume))
+    host = "acme-prod-backups.s3.us-west-2.amazonaws.com"
+    bucket_arn = {"accountId": account, "type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::acme-prod-backups"}
+    listing = m.at(t_assume + 14, admin, "s3.amazonaws.com", "ListObjects", addresses[2], agent,
+                   {"bucketName": "acme-prod-data", "Host": "acme-prod-data.s3.us-east-1.amazonaws.com",
+                    "list-type": "2", "prefix": "finance/"}, None, extra=m.s3_extra(), request_id=m.s3_request_id(),
+                   host="acme-prod-data.s3.us-east-1.amazonaws.com", category="Data",
+                   resources=[{"accountId": account, "type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::acme-prod-data"}],
+                   error=denied(admin, "s3.amazonaws.com", "ListObjects"))
+    read = m.at(t_assume + 41, admin, "s3.amazonaws.com", "GetObject", addresses[2], agent,
+                {"bucketName": "acme-prod-backups", "Host": host, "key": "break-glass/emergency.txt"}, None,
+                extra=m.s3_extra(bytes_out=1873), request_id=m.s3_request_id(), host=host, category="Data",
+                region="us-west-2",
+                resources=[{"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::acme-prod-backups/break-glass/emergency.txt"},
+                           bucket_arn])
+    records += [listing, read]
+    incident = Incident(
+        "permission-brute-force", "Permission brute force, role assumption and a data read",
+        f"At 18:40 UTC on the third day the long-term key of `{user}` (normally used from {REPORTING_IP} by a "
+        "reporting job) is used from five addresses in 203.0.113.81-85 with a Boto3 on Kali: GetCallerIdentity, "
+        f"then {2 * len(probes)} denied calls across {len(set(s for s, _ in probes))} services in about half a "
+        f"minute (an enumerate-iam style permission brute force), then a successful AssumeRole into `{role}`. "
+        "With the new session it is denied ListObjects on acme-prod-data and reads "
+        "acme-prod-backups/break-glass/emergency.txt.",
+        ["role assumed right after a storm of denied calls, counted per key across the five addresses "
+         "(role_assumed_after_denied_storm)",
+         "data read by the session born from that role assumption (data_read_by_escalated_session)",
+         "the GetCallerIdentity and the denied ListObjects are flagged by nothing but belong to the incident"],
+        records)
+    incident.unflagged = [whoami[1]["eventID"], listing[1]["eventID"]]
+    return incident
+
+
 def planted_incidents(seed=DEFAULT_SEED):
     """The planted incidents (records and eventIDs) for a seed; they fall on the second and third day."""
     m = Script(seed)
@@ -1782,7 +1918,8 @@ def planted_incidents(seed=DEFAULT_SEED):
     bob_login = next(ts for ts, record in console.records
                      if record["userIdentity"].get("arn") == user_arn(PROD, "bob"))
     return [leaked_key(m, d1), console, network_exposure(m, d1, bob_login), defense_evasion(m, d2),
-            exfiltration(m, d2), stolen_instance_credentials(m, d2), log_quality(m, d1)]
+            exfiltration(m, d2), stolen_instance_credentials(m, d2), log_quality(m, d1),
+            stolen_lambda_credentials(m, d2), permission_brute_force(m, d2)]
 
 
 # ---------------------------------------------------------------- writing the tree
@@ -1991,6 +2128,10 @@ def incidents_markdown(incidents, seed):
                 notes.append(f"no eventID (requestID {record.get('requestID')})")
             if record.get("eventID") in incident.delivered_twice:
                 notes.append("delivered in two files")
+            if record.get("eventID") in incident.unflagged:
+                notes.append("no detection flags it; it belongs to the incident")
+            if record.get("eventID") in incident.routine:
+                notes.append("routine use: detections stay silent")
             event_id = f"`{record['eventID']}`" if "eventID" in record else "-"
             lines.append(f"| {record['eventTime']} | {record['awsRegion']} | {source} | {name} | {event_id} | "
                          f"{'; '.join(notes)} |")

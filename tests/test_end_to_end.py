@@ -22,9 +22,21 @@ def test_hunt_finds_every_planted_attack_event(tmp_path, capsys):
     assert analyze_hunt.main(["analyze_hunt.py", str(db)]) == 0
     assert "crashed" not in capsys.readouterr().err
     covered = {event_id for (ids,) in stored(db, "select event_ids from findings") for event_id in ids}
-    missed = {incident.key: sorted(set(incident.event_ids) - covered)
-              for incident in generate_sample_logs.planted_incidents(1) if incident.key not in NOT_ATTACKS}
+    planted = generate_sample_logs.planted_incidents(1)
+    # The attacker's ordinary calls (unflagged) are not behind a finding but inside the attack's
+    # incident; the owner's routine that sets the scene is behind no identity finding.
+    missed = {incident.key: sorted(set(incident.event_ids) - covered - set(incident.unflagged) - set(incident.routine))
+              for incident in planted if incident.key not in NOT_ATTACKS}
     assert {key: ids for key, ids in missed.items() if ids} == {}
+    in_incidents = {event_id for (event_id,) in stored(db, "select event_id from incident_events")}
+    assert {i for incident in planted for i in incident.unflagged} - in_incidents == set()
+    identity_flagged = {event_id for (ids,) in stored(db, "select event_ids from findings where detector = 'identity'")
+                        for event_id in ids}
+    assert {i for incident in planted for i in incident.routine} & identity_flagged == set()
+    # The first incident is a planted attack, not the owners' routine.
+    [(top,)] = stored(db, "select event_ids from incidents where rank = 1")
+    attacks = {i for incident in planted if incident.key not in NOT_ATTACKS for i in incident.event_ids}
+    assert set(top) & attacks
     assert list((tmp_path / "reports").glob("hunt_report-*.md"))
     # The same tree again: every file recognised, nothing new stored.
     before = stored(db, "select count(*) from events")

@@ -159,7 +159,7 @@ def test_average_record_size_and_count(tree):
 
 def test_planted_incidents_are_in_the_files(tree):
     incidents = generator.planted_incidents(1)
-    assert len(incidents) == 7
+    assert len(incidents) == 9
     files_by_id = {}
     for relative, record in all_records(tree):
         files_by_id.setdefault(record.get("eventID"), []).append(relative)
@@ -239,3 +239,11 @@ def test_output_dir_that_is_a_file_is_refused(tmp_path, capsys):
     target.write_text("x")
     assert generator.main(["generate_sample_logs.py", str(target)]) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_unflagged_and_routine_events_are_planted_events():
+    for incident in generator.planted_incidents(1):
+        assert set(incident.unflagged) <= set(incident.event_ids)
+        assert set(incident.routine) <= set(incident.event_ids)
+    keys = {incident.key: incident for incident in generator.planted_incidents(1)}
+    assert keys["stolen-lambda-credentials"].routine and keys["permission-brute-force"].unflagged

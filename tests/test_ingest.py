@@ -11,7 +11,7 @@ import time
 import orjson
 import pytest
 
-from conftest import (REPO, SHARED_DATA, build_case, event, ingest, labelled_records, needs_shared_data,
+from conftest import (REPO, SHARED_DATA, analyst_logs, build_case, event, ingest, labelled_records, needs_shared_data,
                       shared_log_trees, stored, write_log_file)
 
 PYTHON = sys.executable
@@ -237,7 +237,7 @@ def test_bad_file_is_named_counted_and_the_rest_loaded(tmp_path, capsys, name):
     assert stored(db, "select count(*) from events") == [(2,)]
     (status, reason), = stored(db, "select status, reason from ingested_files where path like ?", [f"%{name}"])
     assert status == "failed" and reason
-    log = next((tmp_path / "reports").glob("analyst_log-*.md")).read_text()
+    log = analyst_logs(tmp_path / "reports")
     assert name in log
 
 

@@ -21,7 +21,7 @@ import analyze_ingest
 import casedb
 import common
 import logfiles
-from conftest import REPO, build_case, event, ingest, stored, write_log_file
+from conftest import REPO, build_case, event, ingest, stored, write_log_file, analyst_logs
 
 PYTHON = sys.executable
 SCRIPTS = sorted(path.stem for path in REPO.glob("analyze_*.py"))
@@ -207,20 +207,25 @@ def test_signal_during_an_ingest_is_one_line_and_the_rerun_is_exact(tmp_path, si
     assert ingest(clean, logs) == 0
     query = "select event_id, event_time, record from events order by event_id"
     expected = stored(clean, query)
-    for size_at_signal in (1, 3_000_000, 9_000_000):
-        db = tmp_path / f"stopped-{size_at_signal}.db"
+    # While the libraries load, while the parsers start, and at three points of the writing.
+    for seconds, size_at_signal in ((0.4, 0), (1.2, 0), (0, 1), (0, 3_000_000), (0, 9_000_000)):
+        db = tmp_path / f"stopped-{seconds}-{size_at_signal}.db"
         # Its own process group, as a terminal's: Ctrl-C reaches the parsers too.
         process = subprocess.Popen([PYTHON, str(REPO / "analyze_ingest.py"), str(db), str(logs)],
                                    env=_env(tmp_path, CLOUDTRAIL_BATCH_MB="2", CLOUDTRAIL_WORKERS="2"),
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                                    start_new_session=True)
+        time.sleep(seconds)
         deadline = time.monotonic() + 60
-        while process.poll() is None and time.monotonic() < deadline and \
+        while size_at_signal and process.poll() is None and time.monotonic() < deadline and \
                 (not db.exists() or db.stat().st_size < size_at_signal):
             time.sleep(0.005)
         if process.poll() is not None:
             continue                    # finished before the signal: nothing to check this round
-        os.killpg(process.pid, signal_number)
+        if signal_number == signal.SIGINT:
+            os.killpg(process.pid, signal_number)        # Ctrl-C: the terminal signals the whole group
+        else:
+            process.send_signal(signal_number)           # kill PID, timeout, a service manager
         _, err = process.communicate(timeout=60)
         if process.returncode == 0:
             continue                    # the signal arrived as it was finishing
@@ -493,7 +498,7 @@ def test_newlines_and_bidi_characters_in_names_cannot_forge_or_reorder_lines(tmp
     assert done.returncode == 1
     assert not any(line.startswith("analyze_ingest.py: all good") for line in done.stderr.splitlines())
     assert "\u202e" not in done.stderr + done.stdout
-    log = next((tmp_path / "reports").glob("analyst_log-*.md")).read_text()
+    log = analyst_logs(tmp_path / "reports")
     assert "\u202e" not in log
 
 
@@ -525,3 +530,12 @@ def test_parse_flatten_names_folders_find_cannot_walk(tmp_path):
     assert done.returncode == 1
     assert "loop" in done.stderr and "cannot walk" in done.stderr
     assert len(done.stdout.splitlines()) == 1
+
+
+# ---------------------------------------------------------------- 12. memory limit
+
+def test_parser_memory_follows_the_limit_without_a_floor_above_it(monkeypatch):
+    """12: each parser's DuckDB had a 512 MB floor, so CLOUDTRAIL_MEMORY_LIMIT=100MB allowed
+    2.7 GB on one large file."""
+    monkeypatch.setenv("CLOUDTRAIL_MEMORY_LIMIT", "200MB")
+    assert analyze_ingest.ParserPool(50 * 1024 * 1024).parser_memory == "50MB"
