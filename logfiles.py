@@ -219,7 +219,11 @@ def read_file(item):
         return _failed(result, too_large(size))
     try:
         with open(path, "rb") as handle:
-            raw = handle.read(limit + 1)
+            # At most the size found while walking, plus one byte to notice a file that grew
+            # since (read(limit) would allocate the whole limit for every file).
+            raw = handle.read(size + 1)
+            if len(raw) > size:
+                raw += handle.read(limit + 1 - len(raw))
     except OSError as error:
         return _failed(result, f"cannot read: {error.strerror}")
     if len(raw) > limit:
