@@ -290,8 +290,27 @@ def detector_rows(db, work, events):
         chain = "; ".join(shlex.join([sys.executable, str(path), str(db)]) for path in detectors())
         run = measure(["bash", "-c", chain], env, work / "logs", "all_detectors")
         label = "all detectors, one after another"
-    rows.append(row_from("4", label, run, events, f"{len(detectors())} detectors"))
+    rows.append(row_from("4", label, run, events, f"{len(detectors())} detectors" + hunt_parts(db)))
     return rows
+
+
+def hunt_parts(db):
+    """The hunt's own timing of the identity lineage and the incidents (from its runs row), as a note."""
+    import duckdb
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.Error:
+        return ""
+    try:
+        found = con.execute("select summary from runs where tool = 'analyze_hunt.py' "
+                            "order by finished_at desc limit 1").fetchall()
+        seconds = orjson.loads(found[0][0]).get("seconds", {}) if found else {}
+    except (duckdb.Error, orjson.JSONDecodeError, TypeError, AttributeError):
+        return ""
+    finally:
+        con.close()
+    return "".join(f"; {name} {value:.1f} s" for name, value in sorted(seconds.items())
+                   if isinstance(value, (int, float)))
 
 
 def key_loss(result, originals):
@@ -598,7 +617,7 @@ def targets(rows, events):
          "met" if d and d.ok else "not met"),
         (f"... and its peak memory under {SMALL_LIMIT_MB + 500:,} MB (1d)", f"{number(d and d.peak_mb, 0)} MB",
          verdict(lambda: d.peak_mb is not None and d.peak_mb < SMALL_LIMIT_MB + 500, d)),
-        ("all detectors together under 20 s (4)", f"{number(hunt and hunt.seconds)} s",
+        ("the whole hunt under 20 s (4, analyze_hunt.py: every area, lineage, incidents)", f"{number(hunt and hunt.seconds)} s",
          verdict(lambda: hunt.seconds < 20, hunt)),
     ]
     lines = ["| target | measured | verdict |", "| --- | --- | --- |"]
