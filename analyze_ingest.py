@@ -36,6 +36,7 @@ runtime error, 2 bad arguments or settings, 130 interrupted (Ctrl-C), 143 termin
 import collections
 import concurrent.futures
 import contextlib
+import dataclasses
 import itertools
 import multiprocessing
 import os
@@ -109,7 +110,7 @@ def ingest(argv):
         # threads only compete with the parsers and cost CPU).
         # The batch of parsed rows the parent maps comes out of the same memory limit: DuckDB
         # gets three quarters of it.
-        con = casedb.connect(db_path, create=True, threads=max(1, (os.cpu_count() or 2) // 2),
+        con = casedb.connect(db_path, create=True, threads=run.insert_threads,
                              memory=f"{casedb.memory_limit_bytes() * 3 // 4 // 1_000_000}MB")
         try:
             casedb.ensure_schema(con)
@@ -146,6 +147,10 @@ class Run:
         # straight to the file; smaller batches go through its write-ahead log, 15% slower).
         default_mb = min(BATCH_MB, max(32, casedb.memory_limit_bytes() / 4 / 1024 / 1024))
         self.batch_bytes = common.env_number("CLOUDTRAIL_BATCH_MB", default_mb, float, low=1, high=16384) * 1024 * 1024
+        # DuckDB's threads: half the cores while the parsers work, all once they are done
+        # (CLOUDTRAIL_THREADS, when set, throughout).
+        self.all_threads = common.env_number("CLOUDTRAIL_THREADS", os.cpu_count() or 2, low=1, high=common.max_workers())
+        self.insert_threads = self.all_threads if os.environ.get("CLOUDTRAIL_THREADS") else max(1, self.all_threads // 2)
 
     # ------------------------------------------------------------ plan
 
@@ -180,7 +185,7 @@ class Run:
         check_staging_space(self.db_path, to_read, self.batch_bytes)
         self.progress = Progress(len(to_read), sum(item.size for item in to_read))
         with shared_folder(self.db_path) as folder:
-            self.store(con, parsers.results(to_read, "-" in inputs, folder))
+            self.store(con, parsers.results(to_read, "-" in inputs, folder), parsers)
         self.report(con)
 
     def discovery_problem(self, item):
@@ -202,18 +207,32 @@ class Run:
 
     # ------------------------------------------------------------ store
 
-    def store(self, con, parts):
+    def store(self, con, parts, parsers=None):
         """Stores what the parsers hand back, (FileResults, part) pairs, in batches."""
         batch = Batch()
         for results, part in parts:
             batch.add([self.unless_copy(result) for result in results], part)
             for result in results:
                 self.progress.advance(result)
-            if batch.bytes >= self.batch_bytes:
+            # No results: rows of a file split across parsers whose last piece is still to come;
+            # a file's rows and its ingested_files row are committed together.
+            if results and batch.bytes >= self.batch_bytes:
+                self.use_threads(con, parsers)
                 self.flush(con, batch)
                 batch = Batch()
+        self.use_threads(con, None)
         self.flush(con, batch)
         self.progress.done()
+
+    def use_threads(self, con, parsers):
+        """DuckDB's insert gets half the cores while the parsers have work (more threads only
+        compete with them), and every core once they have none: the last batch (all of a run
+        that fits in one batch, such as adding a day of logs to a case) is stored by DuckDB
+        alone, and on one thread it would leave the other cores idle."""
+        threads = self.insert_threads if parsers is not None and parsers.busy() else self.all_threads
+        if threads != getattr(self, "threads_set", None):
+            con.execute("set threads = $threads", {"threads": int(threads)})
+            self.threads_set = threads
 
     def unless_copy(self, result):
         """A file whose bytes equal a file already loaded is marked skipped; its rows, already
@@ -428,10 +447,19 @@ class Batch:
                 os.remove(path)
 
 
-def group_files(items, task_bytes=TASK_BYTES):
-    """Hands files to workers in groups of a few MB so that small files do not cost a round trip each."""
+def group_files(items, task_bytes=TASK_BYTES, split_into=1):
+    """Hands files to workers in groups of a few MB so that small files do not cost a round trip
+    each. A file of more than two tasks' worth of bytes becomes split_into tasks of its own,
+    SplitFile(item, index, count), so that several parsers share it."""
     group, size = [], 0
     for item in items:
+        if split_into > 1 and item.size > 2 * task_bytes:
+            if group:
+                yield group
+                group, size = [], 0
+            for index in range(split_into):
+                yield SplitFile(item, index, split_into)
+            continue
         group.append(item)
         size += item.size
         if size >= task_bytes or len(group) >= 256:
@@ -504,7 +532,49 @@ def check_staging_space(db_path, to_read, batch_bytes):
 
 def task_size(task):
     function, (argument, _) = task
+    if function is read_split:
+        return argument.item.size // argument.count
     return sum(item.size for item in argument) if function is logfiles.read_group else len(argument[1] or b"")
+
+
+@dataclasses.dataclass
+class SplitFile:
+    """One of `count` pieces of a large file: the records from index/count to (index+1)/count."""
+    item: logfiles.InputFile
+    index: int
+    count: int
+
+
+def read_split(task):
+    """Parser task for a piece of a large file: every piece reads and slices the whole file
+    (cheap next to extracting the columns), then extracts only its share of the records. The
+    first piece carries the file's bad records; merge_pieces() makes one result of the pieces."""
+    piece, folder = task
+    result = logfiles.read_file(piece.item)
+    texts = result.texts
+    start, end = len(texts) * piece.index // piece.count, len(texts) * (piece.index + 1) // piece.count
+    result.texts, result.records = texts[start:end], end - start
+    if piece.index:
+        result.bad_records, result.problems = 0, []
+        if result.status == "partial":
+            result.status, result.reason = "loaded", ""
+    return logfiles.extract([result], folder)
+
+
+def merge_pieces(pieces):
+    """The FileResults of a split file's pieces as one."""
+    first = pieces[0]
+    if first.status in ("failed", "skipped") and not first.records:
+        return first        # the whole file could not be read: every piece says so
+    merged = logfiles.FileResult(first.path, first.size, first.mtime_ns, first.sha256)
+    merged.records = sum(piece.records for piece in pieces)
+    merged.bad_records = sum(piece.bad_records for piece in pieces)
+    merged.problems = [problem for piece in pieces for problem in piece.problems][:logfiles.MAX_PROBLEMS_KEPT]
+    reasons = list(dict.fromkeys(piece.reason for piece in pieces if piece.reason))
+    merged.reason = "; ".join(reasons)
+    if merged.bad_records:
+        merged.status = "partial" if merged.records else "failed"
+    return merged
 
 
 def stdin_chunks(max_line_mb=logfiles.MAX_DECOMPRESSED_MB):
@@ -570,6 +640,12 @@ class ParserPool:
                                               int(batch_bytes) // 16 // 8))
         self.max_file_mb = common.env_number("CLOUDTRAIL_MAX_FILE_MB", logfiles.MAX_DECOMPRESSED_MB, low=1, high=1024 * 1024)
         self.pool = None
+        self.pending = collections.deque()     # (compressed bytes, future) handed out, in input order
+        self.exhausted = True
+
+    def busy(self):
+        """Whether a parser has (or will get) work: tasks not yet handed out or not finished."""
+        return not self.exhausted or any(not future.done() for _, future in self.pending)
 
     def __enter__(self):
         if self.workers > 1:
@@ -607,7 +683,8 @@ class ParserPool:
         """(FileResults, part) pairs in input order; small jobs are parsed in this process.
         Parts are Arrow files of extracted rows, written into folder."""
         total = sum(item.size for item in to_read)
-        tasks = [(logfiles.read_group, (group, folder)) for group in group_files(to_read, self.task_bytes)]
+        tasks = [(read_split if isinstance(group, SplitFile) else logfiles.read_group, (group, folder))
+                 for group in group_files(to_read, self.task_bytes, self.workers if self.pool else 1)]
         stdin_tasks = ((logfiles.read_chunk, (chunk, folder)) for chunk in stdin_chunks(self.max_file_mb)) \
             if with_stdin else iter(())
         if self.pool is None or (total < INLINE_BYTES and not with_stdin):
@@ -615,23 +692,38 @@ class ParserPool:
             for function, argument in itertools.chain(tasks, stdin_tasks):
                 yield function(argument)
             return
-        pending = collections.deque()
+        pending = self.pending
+        self.exhausted = False
         in_flight = 0
+        split_of, pieces = {}, []      # future -> SplitFile; the results of a split file's pieces so far
         source = itertools.chain(tasks, stdin_tasks)
         while True:
             while in_flight < self.in_flight_limit or len(pending) < self.workers:
                 task = next(source, None)
                 if task is None:
+                    self.exhausted = True
                     break
                 size = task_size(task)
-                pending.append((size, self.pool.submit(task[0], task[1])))
+                future = self.pool.submit(task[0], task[1])
+                if task[0] is read_split:
+                    split_of[future] = task[1][0]
+                pending.append((size, future))
                 in_flight += size
             if not pending:
                 break
             size, result = pending.popleft()
             in_flight -= size
             try:
-                yield result.result()
+                results, part = result.result()
+                piece = split_of.pop(result, None)
+                if piece is not None:
+                    # Pieces of a split file: rows go on at once, the file's result with its last piece.
+                    pieces.extend(results)
+                    if piece.index < piece.count - 1:
+                        yield [], part
+                        continue
+                    results, pieces = [merge_pieces(pieces)], []
+                yield results, part
             except concurrent.futures.process.BrokenProcessPool:
                 raise ToolError("a parser process ended unexpectedly (killed from outside, most likely by the "
                                 "system for lack of memory) - everything stored before is kept; run the same "

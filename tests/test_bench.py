@@ -10,14 +10,15 @@ import sys
 from conftest import REPO
 
 RUNNER = REPO / "bench" / "run_bench.py"
-ROWS = ("| 1a |", "| 1b |", "| 1c |", "| 1d |", "| 2a |", "| 2b |", "| 3 |", "| 3b |",
+ROWS = ("| 1a |", "| 1b |", "| 1c |", "| 1d |", "| 2a |", "| 2b |", "| 3 |", "| 3b |", "| 1a-large |", "| 3-large |",
+        "| 1a-real |", "| 3-real |",
         "| 4 | analyze_", "| 4 | all detectors")
 
 
 def run_bench(tmp_path, *arguments):
     env = dict(os.environ, BENCH_DIR=str(tmp_path / "bench"))
     return subprocess.run([sys.executable, str(RUNNER), *arguments], capture_output=True, text=True,
-                          env=env, timeout=300)
+                          env=env, timeout=900)
 
 
 def test_tiny_run_prints_every_row_and_writes_the_table(tmp_path):
@@ -27,6 +28,7 @@ def test_tiny_run_prints_every_row_and_writes_the_table(tmp_path):
     for row in ROWS:
         assert row in out, f"missing row {row}\n{out}"
     for section in ("Ratios, measured in this run:", "| target | measured | verdict |", "- machine: ",
+                    "Each corpus shape, the ingest against DuckDB", "| large |", "| real |",
                     "- versions: Python "):
         assert section in out
     ingest_rows = [line for line in out.splitlines() if line.startswith(("| 1a |", "| 1b |", "| 1c |", "| 1d |"))]
