@@ -21,7 +21,7 @@ triage:
 references:
   - https://docs.aws.amazon.com/bedrock/latest/userguide/model-access.html
   - https://docs.aws.amazon.com/bedrock/latest/userguide/model-invocation-logging.html
-  - https://permiso.io/blog/exploiting-hosted-models
+  - https://elastic.github.io/detection-rules-explorer/rules/a17f2e5f-de52-49e8-9d86-ccfe91cd54d4
   - https://attack.mitre.org/techniques/T1496/
 */
 select

@@ -20,7 +20,7 @@ triage:
   - If not expected, revoke the credentials and review the Bedrock bill.
 references:
   - https://docs.aws.amazon.com/bedrock/latest/userguide/logging-using-cloudtrail.html
-  - https://sysdig.com/blog/llmjacking-stolen-cloud-credentials-used-in-new-ai-attack/
+  - https://hub.prowler.com/check/cloudtrail_threat_detection_llm_jacking
   - https://stratus-red-team.cloud/attack-techniques/AWS/aws.impact.bedrock-invoke-model/
   - https://attack.mitre.org/techniques/T1496/
 */

@@ -20,6 +20,7 @@ triage:
 references:
   - https://docs.aws.amazon.com/ses/latest/dg/logging-using-cloudtrail.html
   - https://permiso.io/blog/s/aws-ses-pionage-detecting-ses-abuse/
+  - https://www.wiz.io/blog/wiz-discovers-cloud-email-abuse-campaign
   - https://attack.mitre.org/techniques/T1496/
 */
 with calls as (

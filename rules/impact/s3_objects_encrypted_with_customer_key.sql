@@ -20,6 +20,7 @@ triage:
   - Ask the application owners whether SSE-C is used by design for this bucket.
 references:
   - https://docs.aws.amazon.com/AmazonS3/latest/userguide/ServerSideEncryptionCustomerKeys.html
+  - https://aws.amazon.com/blogs/security/preventing-unintended-encryption-of-amazon-s3-objects/
   - https://cpl.thalesgroup.com/blog/data-security/the-rise-of-non-ransomware-attacks-on-aws-s3-data
   - https://attack.mitre.org/techniques/T1486/
 */
