@@ -281,3 +281,13 @@ def test_single_termination_and_auto_scaling_are_quiet(tmp_path):
                                                         "arn": f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"}}}
     records = [terminate(["i-0single"], identity="alice"), terminate([f"i-asg{m}" for m in range(20)], identity=autoscaling)]
     assert found(tmp_path, records)["instances_terminated_in_burst"] == []
+
+
+def test_key_policy_set_with_lockout_check_bypassed_fires(tmp_path):
+    policy = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999988887777:root"},"Action":"kms:*","Resource":"*"}]}'
+    bypass = kms("PutKeyPolicy", "1234abcd-12ab-34cd-56ef-1234567890ab", policyName="default", policy=policy,
+                 bypassPolicyLockoutSafetyCheck=True)
+    routine = kms("PutKeyPolicy", "1234abcd-12ab-34cd-56ef-1234567890ab", identity="alice", policyName="default",
+                  policy=policy.replace("999988887777", ACCOUNT), bypassPolicyLockoutSafetyCheck=False)
+    findings = found(tmp_path, [bypass, routine])["kms_key_policy_lockout_bypassed"]
+    assert [f["event_id"] for f in findings] == [bypass["eventID"]]
