@@ -132,6 +132,20 @@ where event_source = 'cloudtrail.amazonaws.com'
   and event_name in ('CreateTrail', 'UpdateTrail')
   and error_code is null
   and response_elements is not null;
+
+-- When each trail was created. Settings given to a trail within a minute of its creation
+-- (the console and templates create a trail, then set its selectors and Insights) are its
+-- configuration, not a change to a trail that was recording.
+create or replace view evasion_trail_created as
+select
+    recipient_account_id,
+    regexp_extract(coalesce(response_elements->>'$.trailARN', response_elements->>'$.name',
+                            request_parameters->>'$.name'), '([^/]+)$', 1) as trail_name,
+    event_time
+from events
+where event_source = 'cloudtrail.amazonaws.com'
+  and event_name = 'CreateTrail'
+  and error_code is null;
 """
 
 SETTINGS = (
@@ -164,6 +178,11 @@ AREA = Area(
         "CreateTrail/UpdateTrail responses in the loaded data), or, when that is not in the data, "
         "when a CLI or SDK caller sent it. A console save that sends isMultiRegionTrail or "
         "includeGlobalServiceEvents false with no earlier configuration to compare is reported as low.",
+        "Settings given to a trail within a minute of its CreateTrail (the console and templates create a "
+        "trail, then set its selectors and Insights) are its configuration, not a change, and are not "
+        "reported. Adding CloudWatch Logs delivery, or encrypting a trail that had no key with a key of "
+        "the same account, records and keeps as much as before and is not reported either; removing "
+        "delivery, or moving it away from a log group the data shows, is.",
         "A bucket counts as a CloudTrail bucket when the loaded data shows it in a trail's settings, "
         "shows the CloudTrail service accessing it, or shows a bucket policy that lets "
         "cloudtrail.amazonaws.com write to it. Otherwise only a name that suggests logs (trail, "
@@ -349,17 +368,27 @@ DETECTIONS = [
                         case when sent_validation and new_validation = 'false'
                                   and (case when prior_known then was_validation is distinct from 'false' else not from_console end)
                              then {'rank': 2, 'change': 'log file integrity validation turned off'} end,
-                        case when sent_kms and (case when prior_known then new_kms <> coalesce(was_kms, '') else not from_console end)
+                        case when sent_kms and (case when prior_known
+                                                     then new_kms <> coalesce(was_kms, '')
+                                                          and not (coalesce(was_kms, '') = '' and new_kms <> ''
+                                                                   and regexp_extract(new_kms, '^arn:aws[a-z-]*:kms:[^:]*:([0-9]{12}):', 1)
+                                                                       in ('', recipient_account_id))
+                                                     else not from_console end)
                              then case when new_kms = ''
                                        then {'rank': 2, 'change': 'KMS encryption of log files removed'}
                                        when regexp_extract(new_kms, '^arn:aws[a-z-]*:kms:[^:]*:([0-9]{12}):', 1) not in ('', recipient_account_id)
                                        then {'rank': 3, 'change': concat('log files now encrypted with a KMS key of another account: ', new_kms)}
                                        else {'rank': 2, 'change': concat('KMS key changed to ', new_kms,
                                              case when prior_known then concat(' (was ', coalesce(was_kms, 'none'), ')') else '' end)} end end,
-                        case when sent_log_group and (case when prior_known then new_log_group <> coalesce(was_log_group, '') else not from_console end)
-                             then case when new_log_group = ''
-                                       then {'rank': 2, 'change': 'delivery to CloudWatch Logs removed'}
-                                       else {'rank': 1, 'change': concat('delivery to CloudWatch Logs moved to ', new_log_group)} end end,
+                        -- Adding CloudWatch Logs delivery records more, not less: only a removal, or a
+                        -- move away from a log group the data shows, counts.
+                        case when sent_log_group and new_log_group = ''
+                                  and (case when prior_known then coalesce(was_log_group, '') <> '' else not from_console end)
+                             then {'rank': 2, 'change': 'delivery to CloudWatch Logs removed'}
+                             when sent_log_group and new_log_group <> '' and prior_known
+                                  and coalesce(was_log_group, '') not in ('', new_log_group)
+                             then {'rank': 1, 'change': concat('delivery to CloudWatch Logs moved to ', new_log_group,
+                                                               ' (was ', was_log_group, ')')} end,
                         case when sent_prefix and (case when prior_known then coalesce(new_prefix, '') <> coalesce(was_prefix, '') else not from_console end)
                              then {'rank': 1, 'change': concat('log file prefix changed to ', coalesce(new_prefix, '(none)'))} end,
                         case when error_code is not null and request_parameters is null
@@ -388,8 +417,12 @@ DETECTIONS = [
                 {'changes': list_transform(changes, lambda item: item.change), 'from_console': from_console,
                  'earlier_config_known': prior_known, 'earlier_config_event': prior_event_id,
                  'request': request_parameters, 'user_agent': user_agent} as details
-            from judged
+            from judged as j
             where len(changes) > 0
+              and not exists (
+                  select 1 from evasion_trail_created as c
+                  where c.recipient_account_id = j.recipient_account_id and c.trail_name = j.trail_name
+                    and j.event_time >= c.event_time and j.event_time < c.event_time + interval 60 second)
         """,
     ),
     Detection(
@@ -482,8 +515,13 @@ DETECTIONS = [
                        array_to_string(list_transform(changes, lambda item: item.change), '; ')) as summary,
                 {'changes': list_transform(changes, lambda item: item.change), 'request': request_parameters,
                  'user_agent': user_agent} as details
-            from flagged
+            from flagged as f
             where len(changes) > 0
+              and not exists (
+                  select 1 from evasion_trail_created as c
+                  where c.recipient_account_id = f.recipient_account_id
+                    and c.trail_name = regexp_extract(f.request_parameters->>'$.trailName', '([^/]+)$', 1)
+                    and f.event_time >= c.event_time and f.event_time < c.event_time + interval 60 second)
         """,
     ),
     Detection(

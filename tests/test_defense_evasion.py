@@ -503,3 +503,33 @@ def test_bad_window_is_a_usage_error(tmp_path, capsys):
     db = build_case(tmp_path, [event("StopLogging", CT)])
     assert evasion.main(["analyze_defense_evasion.py", str(db), "last tuesday"]) == 2
     assert "cannot read 'last tuesday'" in capsys.readouterr().err
+
+
+def test_adding_cloudwatch_delivery_and_settings_given_at_creation_are_not_logging_less(tmp_path):
+    """Issue 12: root creating a trail from the console, the console setting its Insights to []
+    in the same second, and root later adding CloudWatch Logs delivery: none of it records less.
+    Removing delivery, moving it away, or turning Insights off later still count."""
+    root_console = CONSOLE | {"userAgent": "AWS Internal"}
+    arn = f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/lab-trail"
+    create = event("CreateTrail", CT, at(0), "root", requestParameters={"name": "lab-trail", "s3BucketName": "lab-ct"},
+                   responseElements=trail_settings("lab-trail", "lab-ct"), **root_console)
+    insights_at_creation = event("PutInsightSelectors", CT, at(0), "root", requestParameters={
+        "trailName": arn, "insightSelectors": []}, **root_console)
+    log_group = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:aws-cloudtrail-logs:*"
+    add_delivery = console_update("lab-trail", "lab-ct", time=at(5), cloudWatchLogsLogGroupArn=log_group)
+    add_delivery["requestParameters"]["cloudWatchLogsLogGroupArn"] = log_group
+    add_delivery["responseElements"]["cloudWatchLogsLogGroupArn"] = log_group
+    cli_add = cli_update("other-trail", time=at(5), cloudWatchLogsLogGroupArn=log_group)
+    move = cli_update("lab-trail", time=at(10), cloudWatchLogsLogGroupArn=log_group.replace("aws-cloudtrail-logs", "quiet"))
+    move["responseElements"]["cloudWatchLogsLogGroupArn"] = log_group.replace("aws-cloudtrail-logs", "quiet")
+    remove = cli_update("lab-trail", time=at(15), cloudWatchLogsLogGroupArn="")
+    insights_later = event("PutInsightSelectors", CT, at(20), "root", requestParameters={
+        "trailName": arn, "insightSelectors": []})
+    found = detect(build_case(tmp_path, [create, insights_at_creation, add_delivery, cli_add, move, remove,
+                                         insights_later]), evasion)
+    less = {f["event_id"]: f for f in found["cloudtrail_trail_updated_to_log_less"]}
+    assert set(less) == {move["eventID"], remove["eventID"]}
+    assert "moved to" in less[move["eventID"]]["summary"] and less[move["eventID"]]["severity"] == "low"
+    assert "delivery to CloudWatch Logs removed" in less[remove["eventID"]]["summary"]
+    narrowed = [f["event_id"] for f in found["cloudtrail_event_selectors_narrowed"]]
+    assert narrowed == [insights_later["eventID"]]
