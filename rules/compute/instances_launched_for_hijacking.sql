@@ -44,23 +44,35 @@ with launches as (
     where event_source = 'ec2.amazonaws.com'
       and event_name in ('RunInstances', 'RequestSpotInstances', 'RequestSpotFleet', 'CreateFleet')
 ),
+region_history as (
+    -- when each account was first seen in each region, and at all, in ALL the loaded data
+    -- (launch requests themselves left out, so a launch cannot make its own region "used")
+    select
+        recipient_account_id,
+        aws_region,
+        min(event_time) as first_in_region,
+        min(min(event_time)) over (partition by recipient_account_id) as first_in_account
+    from events
+    where event_name not in ('RunInstances', 'RequestSpotInstances', 'RequestSpotFleet', 'CreateFleet')
+    group by recipient_account_id, aws_region
+),
+account_history as (
+    select distinct recipient_account_id, first_in_account from region_history
+),
 judged as (
     select
         l.*,
         regexp_matches(l.instance_type, '^(p[0-9]|g[0-9]|gr[0-9]|inf[0-9]|trn[0-9]|dl[0-9]|vt[0-9]|f[0-9])') as accelerated,
         regexp_matches(l.instance_type, '\.(metal.*|(1[2-9]|[2-9][0-9]|[0-9]{3})xlarge)$') as very_large,
         l.instance_count >= getvariable('run_instances_count') as many,
-        exists (select 1 from compute_history as h
-                where h.recipient_account_id = l.recipient_account_id
-                  and h.event_time < l.event_time - to_days(getvariable('baseline_days')::bigint)) as account_has_history,
-        not exists (select 1 from events as h
-                    where h.recipient_account_id = l.recipient_account_id and h.aws_region = l.aws_region
-                      and h.event_time < l.event_time and h.event_id <> l.event_id
-                      and h.event_name not in ('RunInstances', 'RequestSpotInstances', 'RequestSpotFleet', 'CreateFleet')) as new_region,
+        coalesce(a.first_in_account < l.event_time - to_days(getvariable('baseline_days')::bigint), false) as account_has_history,
+        coalesce(r.first_in_region >= l.event_time, true) as new_region,
         l.event_name <> 'RunInstances' and not exists (
             select 1 from compute_history as h
             where h.principal = l.principal and h.event_name = l.event_name and h.event_time < l.event_time) as first_fleet
     from launches as l
+    left join account_history as a on a.recipient_account_id = l.recipient_account_id
+    left join region_history as r on r.recipient_account_id = l.recipient_account_id and r.aws_region = l.aws_region
 ),
 reasoned as (
     select
