@@ -29,7 +29,9 @@ references:
 with launches as (
     select
         *,
-        lower(coalesce(request_parameters->>'$.instanceType',
+        lower(coalesce(request_parameters->>'$.instanceType.value',  -- instances a fleet launches record {"value": type}
+                       case when json_type(request_parameters, '$.instanceType') = 'VARCHAR'
+                            then request_parameters->>'$.instanceType' end,
                        request_parameters->>'$.launchSpecification.instanceType',
                        request_parameters->>'$.spotFleetRequestConfig.launchSpecifications[0].instanceType',
                        request_parameters->>'$.CreateFleetRequest.LaunchTemplateConfigs.Overrides.InstanceType',

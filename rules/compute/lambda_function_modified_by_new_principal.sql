@@ -9,9 +9,10 @@ description: >
   created or updated that function earlier in the loaded data. Overwriting a function's code,
   or adding a layer, environment variables or a new role, runs the attacker's code with the
   function's permissions every time it is invoked - a backdoor that survives key rotation.
-  High when other principals deployed the function before (this one never did); medium when
-  the data holds no earlier deployment of the function at all. The deploy role updating its own
-  function is not reported.
+  High when other principals deployed the function before (this one never did). When the data
+  holds no earlier deployment of the function at all, medium for a person (IAM user, root,
+  Identity Center or console session) and low for a role, which is how pipelines deploy. The
+  deploy role updating its own function is not reported.
 false_positives: >
   A new CI/CD role or an engineer hot-fixing a function by hand; the first deployment inside the
   data of a function created before it.
@@ -64,6 +65,6 @@ select
     {'earlier_deployers': earlier_deployers, 'code_sha256': response_elements->>'$.codeSha256',
      'layers': request_parameters->'$.layers', 'role': request_parameters->>'$.role',
      'environment_changed': (request_parameters->'$.environment') is not null, 'user_agent': user_agent} as details,
-    case when len(earlier_deployers) = 0 then 'medium' end as severity
+    case when len(earlier_deployers) > 0 then null when person then 'medium' else 'low' end as severity
 from judged
 where not list_contains(earlier_deployers, principal)

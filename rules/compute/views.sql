@@ -36,7 +36,12 @@ where event_source in ('ec2.amazonaws.com', 'lambda.amazonaws.com', 'ecs.amazona
                        'ssm.amazonaws.com', 'ecr.amazonaws.com', 'ec2-instance-connect.amazonaws.com',
                        'servicequotas.amazonaws.com', 'rolesanywhere.amazonaws.com', 'sso.amazonaws.com',
                        'email.amazonaws.com')
-  and coalesce(user_type, '') <> 'AWSService';
+  and coalesce(user_type, '') <> 'AWSService'
+  -- calls AWS services make through service-linked roles (Trusted Advisor checking SES quotas)
+  -- are not a principal's choice; instance launches are kept whoever makes them: Auto Scaling
+  -- and EC2 Fleet launch the GPU instances of a group or fleet an attacker set up
+  and (event_name in ('RunInstances', 'RequestSpotInstances', 'RequestSpotFleet', 'CreateFleet')
+       or (invoked_by is null and coalesce(session_issuer_name, '') not like 'AWSServiceRole%'));
 
 -- compute_principal_history: when each principal first appears in ALL the loaded data. A call
 -- is a principal's first use when compute_history holds no earlier call of that kind; the days

@@ -27,7 +27,7 @@ select
     v.bucket as resource,
     concat(v.attempt, 'bucket ', v.bucket, ': ',
            concat_ws(' and ',
-                     case when v.request_parameters->>'$.VersioningConfiguration.Status' = 'Suspended'
+                     case when v.request_parameters->>'$.VersioningConfiguration.Status' in ('Suspended', 'Disabled')
                           then 'versioning suspended' end,
                      case when v.request_parameters->>'$.VersioningConfiguration.MfaDelete' = 'Disabled'
                           then 'MFA delete turned off' end)) as summary,
@@ -36,7 +36,7 @@ select
      'user_agent': v.user_agent} as details
 from impact_s3 as v
 where v.event_name = 'PutBucketVersioning'
-  and (v.request_parameters->>'$.VersioningConfiguration.Status' = 'Suspended'
+  and (v.request_parameters->>'$.VersioningConfiguration.Status' in ('Suspended', 'Disabled')
        or v.request_parameters->>'$.VersioningConfiguration.MfaDelete' = 'Disabled')
   and not exists (
       select 1 from impact_s3 as c
