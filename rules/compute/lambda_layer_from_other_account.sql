@@ -39,7 +39,7 @@ select
     concat('Lambda ', regexp_extract(coalesce(request_parameters->>'$.functionName', ''), '([^:]+)$', 1)) as resource,
     concat(attempt, 'Lambda function ', regexp_extract(coalesce(request_parameters->>'$.functionName', ''), '([^:]+)$', 1),
            ' given layer(s) of account(s) ',
-           array_to_string(list_distinct(list_transform(foreign_layers, lambda l: split_part(l, ':', 5))), ', '),
+           array_to_string(list_sort(list_distinct(list_transform(foreign_layers, lambda l: split_part(l, ':', 5)))), ', '),
            ': ', array_to_string(foreign_layers, ', ')) as summary,
     {'foreign_layers': foreign_layers, 'user_agent': user_agent} as details
 from calls
