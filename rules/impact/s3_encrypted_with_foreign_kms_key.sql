@@ -32,6 +32,10 @@ with keyed as (
             additional_event_data->>'$."x-amz-server-side-encryption-aws-kms-key-id"') as kms_key
     from impact_s3
     where event_name in ('PutBucketEncryption', 'CopyObject', 'PutObject', 'CreateMultipartUpload')
+      -- cheap text test first: most object writes name no KMS key at all
+      and (contains(request_parameters::varchar, 'KMSMasterKeyID')
+           or contains(request_parameters::varchar, 'kms-key-id')
+           or contains(coalesce(additional_event_data::varchar, ''), 'kms-key-id'))
 ),
 foreign_keys as (
     select *, split_part(kms_key, ':', 5) as key_account

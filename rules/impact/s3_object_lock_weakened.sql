@@ -31,6 +31,9 @@ with locks as (
     from impact_s3
     where event_name in ('PutObjectLockConfiguration', 'PutObjectLegalHold', 'PutObjectRetention',
                          'DeleteObject', 'DeleteObjects')
+      -- deletions matter here only when they bypass retention: a cheap text test first
+      and (event_name not in ('DeleteObject', 'DeleteObjects')
+           or contains(lower(request_parameters::varchar), 'bypass'))
 )
 select
     event_id,

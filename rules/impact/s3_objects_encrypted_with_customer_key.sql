@@ -32,6 +32,8 @@ with writes as (
              then 1 else 0 end as starts
     from impact_s3
     where event_name in ('CopyObject', 'PutObject', 'CreateMultipartUpload')
+      and (contains(request_parameters::varchar, 'customer-algorithm')
+           or contains(coalesce(additional_event_data::varchar, ''), 'SSE_C'))
       and ((request_parameters->>'$."x-amz-server-side-encryption-customer-algorithm"') is not null
            or additional_event_data->>'$.SSEApplied' = 'SSE_C')
     window w as (partition by principal, bucket order by event_time, event_id)
