@@ -27,16 +27,20 @@ with pushes as (
     from compute_events
     where event_source = 'ecr.amazonaws.com' and event_name = 'PutImage'
 ),
-judged as (
-    select
-        p.*,
-        coalesce(list(distinct h.principal order by h.principal) filter (where h.principal is not null), []) as earlier_pushers
+earlier as (
+    select p.event_id, list(distinct h.principal order by h.principal) as earlier_pushers
     from pushes as p
-    left join compute_history as h
-      on h.event_source = 'ecr.amazonaws.com' and h.event_name = 'PutImage' and h.error_code is null
-     and h.request_parameters->>'$.repositoryName' = p.repository
+    join (select *, request_parameters->>'$.repositoryName' as repository
+          from compute_history
+          where event_source = 'ecr.amazonaws.com' and event_name = 'PutImage' and error_code is null) as h
+      on h.repository = p.repository
      and (h.event_time < p.event_time or (h.event_time = p.event_time and h.event_id < p.event_id))
-    group by all
+    group by p.event_id
+),
+judged as (
+    select p.*, coalesce(e.earlier_pushers, []) as earlier_pushers
+    from pushes as p
+    left join earlier as e on e.event_id = p.event_id
 )
 select
     event_id,

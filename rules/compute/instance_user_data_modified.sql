@@ -22,26 +22,34 @@ references:
   - https://stratus-red-team.cloud/attack-techniques/AWS/aws.execution.ec2-user-data/
   - https://attack.mitre.org/techniques/T1059/009/
 */
-select
-    m.event_id,
-    m.request_parameters->>'$.instanceId' as resource,
-    concat(m.attempt, 'user data of instance ', coalesce(m.request_parameters->>'$.instanceId', '?'), ' replaced',
-           case when len(around) > 0 then concat(', instance ', array_to_string(around, ' and '), ' by the same principal') else '' end) as summary,
-    {'instance_id': m.request_parameters->>'$.instanceId', 'stop_start': around, 'user_agent': m.user_agent} as details
-from (
+with changes as (
+    select *
+    from compute_events
+    where event_source = 'ec2.amazonaws.com' and event_name = 'ModifyInstanceAttribute'
+      and ((request_parameters->'$.userData') is not null or request_parameters->>'$.attribute' = 'userData')
+),
+around as (
+    -- StopInstances / StartInstances of the same instance by the same principal within an hour
     select
-        m.*,
-        coalesce(list(distinct case o.event_name when 'StopInstances' then 'stopped' else 'started' end
-                      order by case o.event_name when 'StopInstances' then 'stopped' else 'started' end desc)
-                 filter (where o.event_id is not null), []) as around
-    from compute_events as m
-    left join compute_events as o
+        m.event_id,
+        list(distinct case o.event_name when 'StopInstances' then 'stopped' else 'started' end
+             order by case o.event_name when 'StopInstances' then 'stopped' else 'started' end desc) as stop_start
+    from changes as m
+    join compute_events as o
       on o.principal = m.principal
      and o.event_name in ('StopInstances', 'StartInstances')
      and o.event_time between m.event_time - interval 1 hour and m.event_time + interval 1 hour
      and list_contains(json_extract_string(o.request_parameters, '$.instancesSet.items[*].instanceId'),
                        m.request_parameters->>'$.instanceId')
-    where m.event_source = 'ec2.amazonaws.com' and m.event_name = 'ModifyInstanceAttribute'
-      and ((m.request_parameters->'$.userData') is not null or m.request_parameters->>'$.attribute' = 'userData')
-    group by all
-) as m
+    group by m.event_id
+)
+select
+    m.event_id,
+    m.request_parameters->>'$.instanceId' as resource,
+    concat(m.attempt, 'user data of instance ', coalesce(m.request_parameters->>'$.instanceId', '?'), ' replaced',
+           case when len(a.stop_start) > 0 then concat(', instance ', array_to_string(a.stop_start, ' and '),
+                                                      ' by the same principal') else '' end) as summary,
+    {'instance_id': m.request_parameters->>'$.instanceId', 'stop_start': coalesce(a.stop_start, []),
+     'user_agent': m.user_agent} as details
+from changes as m
+left join around as a on a.event_id = m.event_id

@@ -44,15 +44,18 @@ history as (
       and (event_name like 'CreateFunction%' or event_name like 'UpdateFunctionCode%'
            or event_name like 'UpdateFunctionConfiguration%')
 ),
-judged as (
-    select
-        d.*,
-        coalesce(list(distinct h.principal order by h.principal) filter (where h.principal is not null), []) as earlier_deployers
+earlier as (
+    select d.event_id, list(distinct h.principal order by h.principal) as earlier_deployers
     from deploys as d
-    left join history as h
+    join history as h
       on h.function_name = d.function_name
      and (h.event_time < d.event_time or (h.event_time = d.event_time and h.event_id < d.event_id))
-    group by all
+    group by d.event_id
+),
+judged as (
+    select d.*, coalesce(e.earlier_deployers, []) as earlier_deployers
+    from deploys as d
+    left join earlier as e on e.event_id = d.event_id
 )
 select
     event_id,

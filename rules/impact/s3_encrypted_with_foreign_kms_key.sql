@@ -36,6 +36,9 @@ with keyed as (
       and (contains(request_parameters::varchar, 'KMSMasterKeyID')
            or contains(request_parameters::varchar, 'kms-key-id')
            or contains(coalesce(additional_event_data::varchar, ''), 'kms-key-id'))
+      -- and most name a key of their own account
+      and not contains(concat(request_parameters::varchar, coalesce(additional_event_data::varchar, '')),
+                       concat(':', recipient_account_id, ':key/'))
 ),
 foreign_keys as (
     select *, split_part(kms_key, ':', 5) as key_account
