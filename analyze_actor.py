@@ -40,7 +40,6 @@ KEY_ID = re.compile(r"^(AKIA|ASIA)[A-Z0-9]{12,124}$")
 # Loose on purpose: anonymised public data writes addresses such as 06.237.252.245.
 IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 IPV6 = re.compile(r"^[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){2,7}$")
-SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 
 # What was acted on, from the request fields services use most; the first one present wins.
 TARGET_SQL = """coalesce(
@@ -339,8 +338,8 @@ select
     any_value(summary) as summary
 from actor_findings
 group by finding_no, severity, title, detection_id, detector
-order by list_position(['critical', 'high', 'medium', 'low', 'info'], severity), marked_time
-"""
+order by {rank}, marked_time
+""".replace("{rank}", detections.SEVERITY_RANK_SQL)
 
 # Consecutive calls that differ in nothing shown collapse into one row; a call behind a
 # finding always gets its own row so the finding stays next to it.
@@ -356,7 +355,7 @@ with labelled as (
             event_id,
             event_time,
             string_agg(concat(severity, ' ', detection_id), ', '
-                       order by list_position(['critical', 'high', 'medium', 'low', 'info'], severity), detection_id) as findings
+                       order by {rank}, detection_id) as findings
         from (select distinct event_id, event_time, severity, detection_id from actor_findings)
         group by event_id, event_time
     ) as l using (event_id, event_time)
@@ -396,7 +395,7 @@ from runs
 group by run_no
 order by run_no
 limit $limit
-"""
+""".replace("{rank}", detections.SEVERITY_RANK_SQL)
 
 
 @dataclass
@@ -577,11 +576,11 @@ def run(argv):
     try:
         con, context = detections.open_scope(db_path, since, until)
     except duckdb.Error as error:
-        raise common.ToolError(f"{db_path}: database error: {str(error).strip().splitlines()[0]}") from None
+        raise common.database_error(db_path, error) from None
     try:
         return _investigate(argv, con, context, actor, started)
     except duckdb.Error as error:
-        raise common.ToolError(f"{db_path}: database error: {str(error).strip().splitlines()[0]}") from None
+        raise common.database_error(db_path, error) from None
     finally:
         con.close()
 
@@ -636,7 +635,7 @@ def _chart(con, actor, findings, folder, moment):
                                      common.new_output_path(folder, "actor_activity", ".png", moment))
         return path, ""
     except detections.CHART_ERRORS as error:
-        return None, f"The chart could not be drawn: {md_text(str(error).splitlines()[0] if str(error) else type(error).__name__)}"
+        return None, f"The chart could not be drawn: {md_text(common.first_line(error))}"
 
 
 # ---------------------------------------------------------------- the report

@@ -399,7 +399,7 @@ def group_files(items, task_bytes=TASK_BYTES):
 
 def database_error(db_path, error):
     """One line for a DuckDB error, with what to do about a full disk."""
-    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    message = common.first_line(error)
     if any(sign in message for sign in ("No space left", "File too large", "Could not write", "Disk quota")):
         return (f"{db_path}: cannot write to the database ({message}) - free disk space (or set "
                 "CLOUDTRAIL_MEMORY_LIMIT higher to spill less) and run the same command again; "

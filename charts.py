@@ -189,9 +189,15 @@ def _time_axis(axis):
 
 
 def _save(figure, path):
+    """Renders the chart in memory, then writes it to a new file; a write that fails (folder full
+    or not writable) leaves no partial PNG and is one line (ToolError)."""
+    import io
+
+    buffer = io.BytesIO()
     try:
         figure.tight_layout()
-        figure.savefig(path, dpi=100)
+        figure.savefig(buffer, dpi=100, format="png")
     finally:
         plt.close(figure)
+    common.write_new_file(path, buffer.getvalue())
     return path

@@ -4,6 +4,7 @@ the analyst log, and escaping of untrusted log text.
 The database lives in casedb.py, log reading in logfiles.py, detections in
 detections.py, markdown reports in reports.py and charts in charts.py.
 """
+import contextlib
 import datetime as dt
 import os
 import re
@@ -46,6 +47,21 @@ def run_cli(doc, argv, body):
         # The reader of stdout went away (`| head`); the work itself is done and stored.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+
+
+def first_line(error, empty=None):
+    """The first line of an error's message (DuckDB errors run to many lines): the one place
+    that turns an exception into the text of a one-line message. empty: what to say when the
+    message is blank (default: the exception's type name)."""
+    text = str(error).strip()
+    if text:
+        return text.splitlines()[0]
+    return type(error).__name__ if empty is None else empty
+
+
+def database_error(db_path, error):
+    """The ToolError for a DuckDB error while working on the case database."""
+    return ToolError(f"{db_path}: database error: {first_line(error)}")
 
 
 def env_text(name, default):
@@ -156,6 +172,25 @@ def new_output_path(folder, name, suffix, moment=None):
         candidate = Path(folder) / f"{base}-{number}{suffix}"
         number += 1
     return candidate
+
+
+def write_new_file(path, data):
+    """Writes bytes or text to a file that must not exist yet. A write that fails (folder full or
+    not writable) removes what it started and raises one ToolError line."""
+    path = Path(path)
+    created = False
+    try:
+        with open(path, "xb") as handle:
+            created = True
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+    except OSError as error:
+        if created:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        raise ToolError(f"cannot write {path}: {error.strerror or first_line(error)} - free space in the output "
+                        "folder or set CLOUDTRAIL_OUTPUT_DIR to a writable folder, then run the same command "
+                        "again") from None
+    return path
 
 
 class AnalystLog:

@@ -3,10 +3,10 @@ value from the logs escaped (log fields are attacker-controlled text)."""
 from collections import Counter
 
 import common
+from detections import SEVERITIES, severity_rank
 from common import Markdown, format_time, md_code, md_table, md_text
 
 EVIDENCE_ROWS_SHOWN = 100
-SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 
 
 def attack_link(technique):
@@ -23,7 +23,7 @@ def write_report(path, title, tool, context, outcomes, charts, notes=()):
     fired = [o for o in outcomes if o.findings and not o.error]
     quiet = [o for o in outcomes if not o.findings and not o.error]
     failed = [o for o in outcomes if o.error]
-    fired.sort(key=lambda o: (min(SEVERITY_ORDER[f["severity"]] for f in o.findings), o.detection.id))
+    fired.sort(key=lambda o: (min(severity_rank(f["severity"]) for f in o.findings), o.detection.id))
     lines = [f"# {md_text(title)}", "",
              f"Written {format_time(common.now_utc())} by `{tool}` (run `{context.run_id}`). "
              "All times are UTC.", ""]
@@ -61,9 +61,7 @@ def write_report(path, title, tool, context, outcomes, charts, notes=()):
               f"select severity, title, first_time, actor, source_ip, resource, summary",
               f"from findings where run_id = '{context.run_id}'",
               "order by first_time;", "```", ""]
-    with open(path, "x", encoding="utf-8") as handle:
-        handle.write("\n".join(lines))
-    return path
+    return common.write_new_file(path, "\n".join(lines))
 
 
 def _scope_section(context, outcomes):
@@ -97,7 +95,7 @@ def _summary_section(fired, failed):
             detections.setdefault(finding["severity"], set()).add(outcome.detection.id)
     rows = [(severity, by_severity[severity], attempts[severity],
              Markdown(", ".join(md_code(d) for d in sorted(detections.get(severity, ()))) or "-"))
-            for severity in SEVERITY_ORDER]
+            for severity in reversed(SEVERITIES)]
     lines = ["## Summary", ""]
     lines += md_table(["severity", "findings", "of which failed attempts", "detections"], rows)
     lines += ["", "A failed attempt (an AccessDenied call, a failed sign-in) is evidence of intent: it is "
@@ -110,7 +108,7 @@ def _summary_section(fired, failed):
 def _detection_section(outcome):
     d = outcome.detection
     count = len(outcome.findings)
-    worst = min((f["severity"] for f in outcome.findings), key=SEVERITY_ORDER.get)
+    worst = min((f["severity"] for f in outcome.findings), key=severity_rank)
     attempts = sum(1 for f in outcome.findings if f["error_code"])
     lines = [f"### {worst.upper()}: {md_text(d.title)} ({md_code(d.id)})", "",
              f"{count} finding(s)" + (f", {attempts} of them failed attempts" if attempts else "") + ".", "",
@@ -120,7 +118,7 @@ def _detection_section(outcome):
              "**Triage.**", ""]
     lines += [f"{number}. {step}" for number, step in enumerate(d.triage, 1)]
     lines += ["", "**Evidence** (most severe first, then by time).", ""]
-    ordered = sorted(outcome.findings, key=lambda f: SEVERITY_ORDER[f["severity"]])   # stable: time order kept
+    ordered = sorted(outcome.findings, key=lambda f: severity_rank(f["severity"]))   # stable: time order kept
     shown = ordered[:EVIDENCE_ROWS_SHOWN]
     lines += md_table(
         ["time", "severity", "result", "actor", "source IP", "account", "region", "resource", "summary", "event id"],
