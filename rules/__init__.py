@@ -15,7 +15,7 @@ import yaml
 import detections
 from detections import Detection
 
-AREAS = ("console_logins", "iam", "security_groups", "defense_evasion", "recon", "exfiltration")
+AREAS = ("console_logins", "iam", "security_groups", "defense_evasion", "recon", "exfiltration", "impact", "compute")
 
 FOLDER = Path(__file__).resolve().parent
 

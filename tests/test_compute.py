@@ -250,3 +250,21 @@ def test_stratus_compute_techniques_fire(tmp_path):
         labelled = {row["eventID"] for row in labels if row["technique"] == technique}
         fired = {e for f in result[detection] for e in f["event_ids"]}
         assert labelled & fired, (technique, detection)
+
+
+def test_repository_policy_opened_to_everyone_fires_and_org_share_is_medium(tmp_path):
+    def policy(principal, condition=None):
+        statement = {"Sid": "s", "Effect": "Allow", "Principal": principal,
+                     "Action": ["ecr:BatchGetImage", "ecr:PutImage"]}
+        if condition:
+            statement["Condition"] = condition
+        return orjson.dumps({"Version": "2012-10-17", "Statement": [statement]}).decode()
+    public = event("SetRepositoryPolicy", "ecr.amazonaws.com", identity="bob",
+                   requestParameters={"repositoryName": "orders", "policyText": policy("*")})
+    org = event("SetRepositoryPolicy", "ecr.amazonaws.com", identity="alice", requestParameters={
+        "repositoryName": "base-images",
+        "policyText": policy({"AWS": "*"}, {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}})})
+    own = event("SetRepositoryPolicy", "ecr.amazonaws.com", identity="alice", requestParameters={
+        "repositoryName": "tools", "policyText": policy({"AWS": f"arn:aws:iam::{ACCOUNT}:role/ci"})})
+    findings = found(tmp_path, [public, org, own])["ecr_repository_policy_opened"]
+    assert [(f["event_id"], f["severity"]) for f in findings] == [(public["eventID"], "high"), (org["eventID"], "medium")]

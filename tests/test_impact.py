@@ -2,7 +2,9 @@
 the owner's routine near miss."""
 import pytest
 
-from area_rules import fired_ids, run_area
+import orjson
+
+from area_rules import run_area
 from conftest import ACCOUNT, build_case, event
 
 S3 = "s3.amazonaws.com"
@@ -291,3 +293,22 @@ def test_key_policy_set_with_lockout_check_bypassed_fires(tmp_path):
                   policy=policy.replace("999988887777", ACCOUNT), bypassPolicyLockoutSafetyCheck=False)
     findings = found(tmp_path, [bypass, routine])["kms_key_policy_lockout_bypassed"]
     assert [f["event_id"] for f in findings] == [bypass["eventID"]]
+
+
+def key_policy(principal, condition=None):
+    statement = {"Sid": "Use", "Effect": "Allow", "Principal": {"AWS": principal}, "Action": "kms:*", "Resource": "*"}
+    if condition:
+        statement["Condition"] = condition
+    own = {"Sid": "Admin", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+           "Action": "kms:*", "Resource": "*"}
+    return orjson.dumps({"Version": "2012-10-17", "Statement": [own, statement]}).decode()
+
+
+def test_key_policy_handed_to_another_account_fires_and_own_policy_does_not(tmp_path):
+    handed = kms("PutKeyPolicy", "1234abcd-12ab-34cd-56ef-1234567890ab", policyName="default",
+                 policy=key_policy("arn:aws:iam::999988887777:root"))
+    own = kms("PutKeyPolicy", "1234abcd-12ab-34cd-56ef-1234567890ab", identity="alice", policyName="default",
+              policy=key_policy(f"arn:aws:iam::{ACCOUNT}:role/app"))
+    findings = found(tmp_path, [handed, own])["kms_key_policy_opened"]
+    assert [(f["event_id"], f["severity"]) for f in findings] == [(handed["eventID"], "high")]
+    assert "999988887777" in findings[0]["summary"]
