@@ -29,6 +29,11 @@ AREA = Area(
         from compute_events
         where event_time is not null
           and not read_only
+          and event_source in ('ec2.amazonaws.com', 'lambda.amazonaws.com', 'ecs.amazonaws.com', 'batch.amazonaws.com',
+                               'sagemaker.amazonaws.com', 'bedrock.amazonaws.com', 'ses.amazonaws.com',
+                               'ssm.amazonaws.com', 'ecr.amazonaws.com', 'ec2-instance-connect.amazonaws.com',
+                               'servicequotas.amazonaws.com', 'rolesanywhere.amazonaws.com', 'sso.amazonaws.com',
+                               'email.amazonaws.com')
         group by minute
     """,
     activity_title="Calls that start or change compute (EC2, Lambda, ECS, Batch, SageMaker, Bedrock, SSM, ECR, ...)",

@@ -36,9 +36,9 @@ with calls as (
 ),
 earlier as (
     select distinct c.principal, c.event_name
-    from (select principal, event_name, min(event_time) as first_time from calls group by all) as c
+    from (select principal, event_source, event_name, min(event_time) as first_time from calls group by all) as c
     join compute_history as h
-      on h.principal = c.principal and h.event_name = c.event_name and h.event_time < c.first_time
+      on h.principal = c.principal and h.event_source = c.event_source and h.event_name = c.event_name and h.event_time < c.first_time
 )
 select
     list(c.event_id order by c.event_time, c.event_id)[1] as event_id,

@@ -37,6 +37,7 @@ around as (
     from changes as m
     join compute_events as o
       on o.principal = m.principal
+     and o.event_source = 'ec2.amazonaws.com'
      and o.event_name in ('StopInstances', 'StartInstances')
      and o.event_time between m.event_time - interval 1 hour and m.event_time + interval 1 hour
      and list_contains(json_extract_string(o.request_parameters, '$.instancesSet.items[*].instanceId'),

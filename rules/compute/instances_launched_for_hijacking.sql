@@ -71,7 +71,8 @@ judged as (
         coalesce(r.first_in_region >= l.event_time, true) as new_region,
         l.event_name <> 'RunInstances' and not exists (
             select 1 from compute_history as h
-            where h.principal = l.principal and h.event_name = l.event_name and h.event_time < l.event_time) as first_fleet
+            where h.principal = l.principal and h.event_source = l.event_source and h.event_name = l.event_name
+              and h.event_time < l.event_time) as first_fleet
     from launches as l
     left join account_history as a on a.recipient_account_id = l.recipient_account_id
     left join region_history as r on r.recipient_account_id = l.recipient_account_id and r.aws_region = l.aws_region

@@ -40,7 +40,7 @@ judged as (
     select
         c.*,
         not exists (select 1 from compute_history as h
-                    where h.principal = c.principal and h.event_name = c.event_name
+                    where h.principal = c.principal and h.event_source = c.event_source and h.event_name = c.event_name
                       and (h.event_time < c.event_time or (h.event_time = c.event_time and h.event_id < c.event_id))) as first_use,
         len(c.instances) >= getvariable('ssm_instance_count')
             or c.tag_targets or list_contains(c.instances, '*') as wide

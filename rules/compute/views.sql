@@ -1,26 +1,22 @@
 -- Shared views of the compute area (resource hijacking, persistence and execution in compute
 -- and serverless).
 --
--- compute_events: the calls the compute detections read, in the window, with
+-- compute_events: the events in the window (each rule names the calls it reads, so that filter
+-- is pushed into the scan of events), with
 --   principal   who acted: the role for role sessions (all sessions of a role are one principal,
 --               so a stolen Lambda or ECS role session is judged by the role's history), else
 --               the caller's ARN
 --   person      true for identities a human uses: IAM users with console or long-term keys,
 --               root, IAM Identity Center (AWSReservedSSO_) roles, console sessions
 --   attempt     'attempt, <errorCode>: ' for a failed call, '' otherwise
--- compute_history: the same calls over ALL loaded events (not only the window), the baseline
+-- compute_history: ALL loaded events (not only the window) with the principal, the baseline
 --   for "never before": what each principal did earlier in the data.
 create or replace view compute_history as
 select
     event_id, event_time, event_source, event_name, error_code, recipient_account_id, aws_region,
     request_parameters, response_elements,
     coalesce(nullif(session_issuer_arn, ''), nullif(user_arn, ''), actor) as principal
-from events
-where event_source in ('ec2.amazonaws.com', 'lambda.amazonaws.com', 'ecs.amazonaws.com', 'batch.amazonaws.com',
-                       'sagemaker.amazonaws.com', 'bedrock.amazonaws.com', 'ses.amazonaws.com',
-                       'ssm.amazonaws.com', 'ecr.amazonaws.com', 'ec2-instance-connect.amazonaws.com',
-                       'servicequotas.amazonaws.com', 'rolesanywhere.amazonaws.com', 'sso.amazonaws.com',
-                       'email.amazonaws.com');
+from events;
 
 create or replace view compute_events as
 select
@@ -31,11 +27,7 @@ select
      or coalesce(session_credential_from_console, false)) as person,
     case when error_code is not null then concat('attempt, ', error_code, ': ') else '' end as attempt
 from scoped_events
-where event_source in ('ec2.amazonaws.com', 'lambda.amazonaws.com', 'ecs.amazonaws.com', 'batch.amazonaws.com',
-                       'sagemaker.amazonaws.com', 'bedrock.amazonaws.com', 'ses.amazonaws.com',
-                       'ssm.amazonaws.com', 'ecr.amazonaws.com', 'ec2-instance-connect.amazonaws.com',
-                       'servicequotas.amazonaws.com', 'rolesanywhere.amazonaws.com', 'sso.amazonaws.com',
-                       'email.amazonaws.com')
+where true
   and coalesce(user_type, '') <> 'AWSService'
   -- calls AWS services make through service-linked roles (Trusted Advisor checking SES quotas)
   -- are not a principal's choice; instance launches are kept whoever makes them: Auto Scaling

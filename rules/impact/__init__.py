@@ -43,8 +43,14 @@ AREA = Area(
             count(*) filter (where error_code is not null) as failed
         from impact_events
         where event_time is not null
-          and event_name not in ('PutObject', 'CopyObject', 'CreateMultipartUpload', 'CreateBucket', 'CreateKey',
-                                 'ModifyDBInstance', 'ModifyDBCluster')
+          and ((event_source = 's3.amazonaws.com' and event_name in (
+                    'PutBucketVersioning', 'PutBucketLifecycle', 'PutBucketLifecycleConfiguration', 'DeleteObject',
+                    'DeleteObjects', 'PutBucketEncryption', 'PutObjectLockConfiguration', 'PutObjectRetention',
+                    'PutObjectLegalHold'))
+               or (event_source = 'kms.amazonaws.com' and event_name in ('ScheduleKeyDeletion', 'DisableKey', 'PutKeyPolicy'))
+               or (event_source = 'backup.amazonaws.com' and event_name like 'Delete%')
+               or (event_source = 'ec2.amazonaws.com' and event_name in ('DeleteSnapshot', 'DeregisterImage', 'TerminateInstances'))
+               or (event_source = 'rds.amazonaws.com' and event_name like 'Delete%'))
         group by minute
     """,
     activity_title="Deleting, re-encrypting and protection-removing calls (S3, KMS, Backup, EC2, RDS)",

@@ -1,6 +1,8 @@
 -- Shared views of the impact area (destruction, ransomware, inhibited recovery).
 --
--- impact_events: the calls the impact detections read, with
+-- impact_events: the events in the window, with (each rule names the calls it reads: a filter
+-- on event_source and event_name is pushed into the scan of events, where one broad filter
+-- here would cost a pass over every event for every rule)
 --   principal   who acted, for grouping and baselines: the role for role sessions (every
 --               session of a role is the same principal), else the caller's ARN
 --   by_service  true when AWS acted on its own behalf (lifecycle, Backup plans, Auto Scaling,
@@ -17,23 +19,7 @@ select
      or coalesce(principal_id, '') like '%:AutoScaling'
      or coalesce(principal_id, '') like '%:AWSBackup-%') as by_service,
     case when error_code is not null then concat('attempt, ', error_code, ': ') else '' end as attempt
-from scoped_events
-where (event_source = 's3.amazonaws.com' and event_name in (
-          'PutBucketVersioning', 'PutBucketLifecycle', 'PutBucketLifecycleConfiguration',
-          'DeleteObject', 'DeleteObjects', 'CopyObject', 'PutObject', 'CreateMultipartUpload',
-          'PutBucketEncryption', 'PutObjectLockConfiguration', 'PutObjectRetention',
-          'PutObjectLegalHold', 'CreateBucket'))
-   or (event_source = 'kms.amazonaws.com' and event_name in (
-          'ScheduleKeyDeletion', 'DisableKey', 'PutKeyPolicy', 'CreateKey', 'CancelKeyDeletion'))
-   or (event_source = 'backup.amazonaws.com' and event_name in (
-          'DeleteBackupVault', 'DeleteRecoveryPoint', 'DeleteBackupPlan', 'DeleteBackupSelection',
-          'DeleteBackupVaultLockConfiguration', 'UpdateRecoveryPointLifecycle', 'DisassociateRecoveryPoint'))
-   or (event_source = 'ec2.amazonaws.com' and event_name in (
-          'DeleteSnapshot', 'DeregisterImage', 'TerminateInstances'))
-   or (event_source = 'rds.amazonaws.com' and event_name in (
-          'DeleteDBSnapshot', 'DeleteDBClusterSnapshot', 'DeleteDBInstance', 'DeleteDBCluster',
-          'ModifyDBInstance', 'ModifyDBCluster', 'DeleteDBInstanceAutomatedBackup',
-          'DeleteDBClusterAutomatedBackup'));
+from scoped_events;
 
 -- impact_s3: S3 calls with the bucket named, whatever shape the request took.
 create or replace view impact_s3 as
@@ -69,6 +55,7 @@ select
                         '(not recorded)')] end as targets
 from impact_events
 where not by_service
+  and event_source in ('ec2.amazonaws.com', 'rds.amazonaws.com', 'backup.amazonaws.com')
   and event_name in ('TerminateInstances', 'DeleteRecoveryPoint', 'DisassociateRecoveryPoint', 'DeregisterImage',
                      'DeleteSnapshot', 'DeleteDBSnapshot', 'DeleteDBClusterSnapshot',
                      'DeleteDBInstanceAutomatedBackup', 'DeleteDBClusterAutomatedBackup');
