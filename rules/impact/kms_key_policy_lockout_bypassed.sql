@@ -9,8 +9,8 @@ description: >
   stops a caller from setting a key policy that no principal of the account can change
   afterwards; bypassing it is how a key is taken away from its owner (the data stays encrypted
   under a key the account can no longer manage or use), and AWS recommends it only in rare
-  cases. Key policies that hand the key to another account need the shared policy reader and
-  are not covered by this rule.
+  cases. Key policies that hand the key to another account are reported by
+  kms_key_policy_opened.
 false_positives: >
   Automation that always sets the flag (some infrastructure-as-code modules do); a security
   team deliberately restricting key administration to one role.
