@@ -57,21 +57,22 @@ def find_repository_policy_opened(rows):
     from rules import aws_policy
 
     for row in rows:
-        document, _ = aws_policy.read_policy(row["policy"])
+        details = row["details"]
+        document, _ = aws_policy.read_policy(details["policy"])
         if document is None:
             continue
-        outside = aws_policy.outside_principals(document, row["recipient_account_id"])
+        outside = aws_policy.outside_principals(document, details["account"])
         if not outside:
             continue
         unconditioned = [(kind, who) for kind, who, conditioned in outside if not conditioned]
         shown = unconditioned or [(kind, who) for kind, who, _ in outside]
         actions = sorted({action for statement in aws_policy.allow_statements(document)
                           for action in aws_policy.as_list(statement.get("Action")) if isinstance(action, str)})
-        attempt = f"attempt, {row['error_code']}: " if row["error_code"] else ""
+        attempt = f"attempt, {details['error_code']}: " if details["error_code"] else ""
         yield {
             "event_id": row["event_id"],
-            "resource": f"ECR {row['repository']}",
-            "summary": f"{attempt}ECR repository {row['repository']} opened to "
+            "resource": f"ECR {row['resource']}",
+            "summary": f"{attempt}ECR repository {row['resource']} opened to "
                        + ", ".join(f"{who} ({kind})" for kind, who in shown[:5])
                        + ("" if unconditioned else ", narrowed by a condition"),
             "details": {"outside": [{"kind": kind, "principal": who, "conditioned": conditioned}

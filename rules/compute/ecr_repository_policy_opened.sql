@@ -25,10 +25,10 @@ python: find_repository_policy_opened
 */
 select
     event_id,
-    recipient_account_id,
-    error_code,
-    coalesce(request_parameters->>'$.repositoryName', '(not recorded)') as repository,
-    request_parameters->>'$.policyText' as policy
+    'policy to read' as summary,
+    coalesce(request_parameters->>'$.repositoryName', '(not recorded)') as resource,
+    {'account': recipient_account_id, 'error_code': error_code,
+     'policy': request_parameters->>'$.policyText'} as details
 from compute_events
 where event_source = 'ecr.amazonaws.com'
   and event_name = 'SetRepositoryPolicy'

@@ -74,19 +74,20 @@ def find_key_policy_opened(rows):
     from rules import aws_policy
 
     for row in rows:
-        document, _ = aws_policy.read_policy(row["policy"])
+        details = row["details"]
+        document, _ = aws_policy.read_policy(details["policy"])
         if document is None:
             continue
-        outside = aws_policy.outside_principals(document, row["recipient_account_id"])
+        outside = aws_policy.outside_principals(document, details["account"])
         if not outside:
             continue
         unconditioned = [(kind, who) for kind, who, conditioned in outside if not conditioned]
-        attempt = f"attempt, {row['error_code']}: " if row["error_code"] else ""
+        attempt = f"attempt, {details['error_code']}: " if details["error_code"] else ""
         shown = unconditioned or [(kind, who) for kind, who, _ in outside]
         yield {
             "event_id": row["event_id"],
-            "resource": row["key_id"],
-            "summary": f"{attempt}KMS key {row['key_id']} policy admits "
+            "resource": row["resource"],
+            "summary": f"{attempt}KMS key {row['resource']} policy admits "
                        + ", ".join(f"{who} ({kind})" for kind, who in shown[:5])
                        + ("" if unconditioned else ", narrowed by a condition"),
             "details": {"outside": [{"kind": kind, "principal": who, "conditioned": conditioned}

@@ -26,10 +26,10 @@ python: find_key_policy_opened
 */
 select
     event_id,
-    recipient_account_id,
-    error_code,
-    coalesce(request_parameters->>'$.keyId', response_elements->>'$.keyMetadata.keyId', '(new key)') as key_id,
-    request_parameters->>'$.policy' as policy
+    'policy to read' as summary,
+    coalesce(request_parameters->>'$.keyId', response_elements->>'$.keyMetadata.keyId', '(new key)') as resource,
+    {'account': recipient_account_id, 'error_code': error_code,
+     'policy': request_parameters->>'$.policy'} as details
 from impact_events
 where event_source = 'kms.amazonaws.com'
   and event_name in ('PutKeyPolicy', 'CreateKey')
