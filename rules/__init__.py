@@ -15,7 +15,8 @@ import yaml
 import detections
 from detections import Detection
 
-AREAS = ("console_logins", "iam", "security_groups", "defense_evasion", "recon", "exfiltration", "identity")
+AREAS = ("console_logins", "iam", "security_groups", "defense_evasion", "recon", "exfiltration", "impact",
+         "compute", "identity")
 
 FOLDER = Path(__file__).resolve().parent
 
