@@ -8,6 +8,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(PYTHON) -m uv
 INSTALLED := $(VENV)/.installed-requirements
+# Scale-out (pyspark) is installed for the tests only; the demo and the detectors do not need it.
+INSTALLED_SPARK := $(VENV)/.installed-spark
 # jq may be installed into .venv/bin (scripts/ensure_jq.sh): last on PATH, so the tests and the
 # benchmark find it there while python3 and a system jq still come first.
 export PATH := $(PATH):$(CURDIR)/$(VENV)/bin
@@ -27,6 +29,11 @@ $(INSTALLED): requirements.txt
 	$(UV) pip sync --quiet --compile-bytecode --python $(PY) requirements.txt
 	@touch $@
 
+# requirements-spark.txt on top of requirements.txt (sync makes the environment match both).
+$(INSTALLED_SPARK): $(INSTALLED) requirements-spark.txt
+	$(UV) pip sync --quiet --compile-bytecode --python $(PY) requirements.txt requirements-spark.txt
+	@touch $@
+
 jq:
 	@./scripts/ensure_jq.sh
 
@@ -36,7 +43,7 @@ demo: setup
 		status=$$?; [ $$status -le 1 ] || exit $$status
 	$(PY) analyze_hunt.py $(DEMO_DIR)/case.db
 
-test: setup
+test: setup $(INSTALLED_SPARK)
 	$(PY) -m pytest -q
 
 # Speed and memory against the alternatives (not part of `make test`).

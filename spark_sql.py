@@ -46,6 +46,17 @@ class NotPortable(Exception):
 
 # ---------------------------------------------------------------- helpers
 
+def _rewrite(node, replace):
+    """Bottom-up: children first, then the node itself (sqlglot's transform is top-down and
+    does not revisit what a replacement contains, so nested cases were missed)."""
+    for key, value in list(node.args.items()):
+        if isinstance(value, exp.Expression):
+            node.set(key, _rewrite(value, replace))
+        elif isinstance(value, list):
+            node.set(key, [_rewrite(v, replace) if isinstance(v, exp.Expression) else v for v in value])
+    return replace(node)
+
+
 def _fn(name, *args):
     return exp.Anonymous(this=name, expressions=list(args))
 
@@ -82,7 +93,7 @@ class Context:
     and the names of columns known to hold lists (for len() and ||)."""
 
     def __init__(self, variables=None, macros=None):
-        self.variables = dict(variables or {})
+        self.variables = variables if isinstance(variables, dict) and type(variables) is not dict else dict(variables or {})
         self.macros = dict(macros or {})
         self.list_names = set()
 
@@ -110,7 +121,7 @@ def inline_macros(tree, ctx):
                 lambda n: values[n.name].copy() if isinstance(n, exp.Column) and not n.table and n.name in values else n)
             return exp.Paren(this=inline_macros(inlined, ctx))
         return node
-    return tree.transform(replace)
+    return _rewrite(tree, replace)
 
 
 def replace_variables(tree, ctx):
@@ -121,7 +132,7 @@ def replace_variables(tree, ctx):
                 raise NotPortable(f"getvariable('{name}') has no value: declare it as a Setting")
             return literal(ctx.variables[name])
         return node
-    return tree.transform(replace)
+    return _rewrite(tree, replace)
 
 
 def temporary_views(tree, ctx):
@@ -141,7 +152,7 @@ def json_lambda_args(tree, ctx):
             return exp.JSONExtract(this=_col(node.expressions[0].name),
                                    expression=exp.Literal.string(node.this.this))
         return node
-    return tree.transform(replace)
+    return _rewrite(tree, replace)
 
 
 def _sort_keys(ordered_list):
@@ -196,6 +207,17 @@ def _unwrap_order(node):
 def ordered_lists(tree, ctx):
     """list(x order by ...) and string_agg(x, sep order by ...) keep their order and NULLs."""
     def replace(node):
+        if isinstance(node, exp.Window) and isinstance(node.this, exp.Anonymous) and \
+                str(node.this.this).lower() in ("transform", "array_join", "sort_array"):
+            # list(x) over (...): the window applies to collect_list, the rest works on its result.
+            outer = node.this
+            collect = next((n for n in outer.walk() if isinstance(n, exp.Anonymous)
+                            and str(n.this).lower() in ("collect_list", "collect_set")), None)
+            if collect is not None:
+                window = node.copy()
+                window.set("this", collect.copy())
+                collect.replace(window)
+                return outer
         if isinstance(node, exp.ArrayAgg):
             value, order = _unwrap_order(node)
             if isinstance(value, exp.Distinct):
@@ -219,7 +241,7 @@ def ordered_lists(tree, ctx):
                 return _fn("array_join", _fn("collect_list", value.copy()), separator.copy())
             return _fn("array_join", _ordered_collect(value.copy(), order), separator.copy())
         return node
-    return tree.transform(replace)
+    return _rewrite(tree, replace)
 
 
 def empty_filtered_lists(tree, ctx):
@@ -238,7 +260,7 @@ def empty_filtered_lists(tree, ctx):
             return exp.If(this=exp.EQ(this=_fn("size", filtered.copy()), expression=exp.Literal.number(0)),
                           true=exp.Null(), false=inner)
         return node
-    return tree.transform(replace)
+    return _rewrite(tree, replace)
 
 
 def _path_text(path):
@@ -297,7 +319,7 @@ def json_paths(tree, ctx):
             target = args[0].copy() if len(args) == 1 else _extract(args[0].copy(), _path_text(args[1]), False)
             return _fn("json_array_length", target)
         return node
-    return tree.transform(replace)
+    return _rewrite(tree, replace)
 
 
 _LIST_FUNCTIONS = {"collect_list", "collect_set", "transform", "filter", "array_sort", "sort_array", "flatten",
@@ -353,10 +375,10 @@ def list_lengths_and_concat(tree, ctx):
         if isinstance(node, exp.ArrayConcat) or (isinstance(node, exp.DPipe) and
                                                  (_is_list(node.this, ctx) or _is_list(node.expression, ctx))):
             parts = [node.this] + (list(node.expressions) if isinstance(node, exp.ArrayConcat) else [node.expression])
-            empty = exp.Cast(this=exp.Array(expressions=[]), to=exp.DataType.build("array<string>", dialect="spark"))
-            return _fn("concat", *[_fn("coalesce", p.copy(), empty.copy()) for p in parts])
+            # array() takes the other side's element type (lists of structs or of lists too).
+            return _fn("concat", *[_fn("coalesce", p.copy(), _fn("array")) for p in parts])
         return node
-    return tree.transform(replace)
+    return _rewrite(tree, replace)
 
 
 def list_indexes(tree, ctx):
@@ -382,7 +404,7 @@ def list_indexes(tree, ctx):
                 index = exp.Literal.number(int(number) + 1)
             return _fn("try_element_at", node.this.copy(), index.copy())
         return node
-    return tree.transform(replace)
+    return _rewrite(tree, replace)
 
 
 def distinct_window_counts(tree, ctx):
@@ -395,7 +417,7 @@ def distinct_window_counts(tree, ctx):
             window.set("this", _fn("collect_set", values[0].copy()))
             return _fn("size", window)
         return node
-    return tree.transform(replace)
+    return _rewrite(tree, replace)
 
 
 def hash_width(tree, ctx):
@@ -404,7 +426,7 @@ def hash_width(tree, ctx):
             args = list(node.expressions) if isinstance(node, exp.Anonymous) else [node.this] + list(node.expressions)
             return _fn("xxhash64", *[a.copy() for a in args if a is not None])
         return node
-    return tree.transform(replace)
+    return _rewrite(tree, replace)
 
 
 _INTERVAL_UNITS = {"to_seconds": "second", "to_minutes": "minute", "to_hours": "hour", "to_days": "day"}
@@ -431,7 +453,7 @@ def intervals(tree, ctx):
                     "minute": [0, 0, node.expressions[0].copy(), 0], "second": [0, 0, 0, node.expressions[0].copy()]}[unit]
             return _fn("make_dt_interval", *[exp.Literal.number(a) if isinstance(a, int) else a for a in args])
         return node
-    return tree.transform(replace)
+    return _rewrite(tree, replace)
 
 
 def histograms(tree, ctx):
@@ -444,19 +466,26 @@ def histograms(tree, ctx):
                 "filter", values.copy(), _lambda(["y"], exp.EQ(this=_col("y"), expression=_col("k")))))))
             return _fn("map_from_arrays", keys, counts)
         return node
-    return tree.transform(replace)
+    return _rewrite(tree, replace)
+
+
+def json_types(tree, ctx):
+    """JSON (also inside list types) is text on Spark."""
+    def replace(node):
+        if isinstance(node, exp.DataType) and node.is_type(exp.DataType.Type.JSON):
+            return exp.DataType.build("string")
+        return node
+    return _rewrite(tree, replace)
 
 
 def json_casts(tree, ctx):
     def replace(node):
-        if isinstance(node, exp.DataType) and node.is_type(exp.DataType.Type.JSON):
-            return exp.DataType.build("string")
         if isinstance(node, (exp.Cast, exp.TryCast)) and node.to.is_type(exp.DataType.Type.JSON):
             return node.this.copy()
         if isinstance(node, exp.ParseJSON):
             return node.this.copy()
         return node
-    return tree.transform(replace)
+    return _rewrite(tree, replace)
 
 
 def _json_type(value):
@@ -484,10 +513,11 @@ def small_functions(tree, ctx):
         if isinstance(node, exp.ArrayPosition if hasattr(exp, "ArrayPosition") else ()):
             return exp.Nullif(this=_fn("array_position", node.this.copy(), node.expression.copy()),
                               expression=exp.Literal.number(0))
-        if name == "regexp_full_match" and args:
-            return exp.RegexpLike(this=args[0].copy(),
-                                  expression=exp.Concat(expressions=[exp.Literal.string("^(?:"), args[1].copy(),
-                                                                     exp.Literal.string(")$")]))
+        if name == "regexp_full_match" and args or type(node).__name__ == "RegexpFullMatch":
+            value, pattern = (args[0], args[1]) if args else (node.this, node.expression)
+            return exp.RegexpLike(this=value.copy(),
+                                  expression=_fn("concat_ws", exp.Literal.string(""), exp.Literal.string("^(?:"),
+                                                 pattern.copy(), exp.Literal.string(")$")))
         if isinstance(node, exp.RegexpReplace):
             modifiers = node.args.get("modifiers")
             if not (modifiers is not None and "g" in modifiers.name):
@@ -529,7 +559,7 @@ def small_functions(tree, ctx):
             # DuckDB's concat() skips NULLs; Spark's returns NULL.
             return _fn("concat_ws", exp.Literal.string(""), *[e.copy() for e in node.expressions])
         return node
-    return tree.transform(replace)
+    return _rewrite(tree, replace)
 
 
 def _interval_seconds(width):
@@ -545,7 +575,8 @@ def _interval_seconds(width):
 
 REWRITES = (collect_macros, inline_macros, replace_variables, temporary_views, json_lambda_args,
             ordered_lists, empty_filtered_lists, histograms, learn_list_names, list_lengths_and_concat,
-            json_paths, list_indexes, distinct_window_counts, hash_width, intervals, json_casts, small_functions)
+            json_paths, list_indexes, distinct_window_counts, hash_width, intervals, json_casts, json_types,
+            small_functions)
 
 _REFUSED = (
     (re.compile(r"\basof\s+(left\s+)?join\b", re.I), "ASOF JOIN: use a window (max(...) over (order by event_time, event_id)) or a range join"),
@@ -571,7 +602,7 @@ def compile_sql(sql, variables=None, context=None):
     list-valued names of the views carry over to the rules that read them).
     """
     ctx = context or Context(variables)
-    if variables:
+    if variables and context is not None:
         ctx.variables.update(variables)
     problems = refused(sql)
     if problems:
@@ -600,3 +631,72 @@ def compile_query(sql, variables=None, context=None):
     if len(statements) != 1:
         raise NotPortable(f"expected one statement, found {len(statements)}")
     return statements[0]
+
+
+# ---------------------------------------------------------------- the portability lint
+
+def portability_problems(sql):
+    """What in a rule's SQL would not run, or not run the same, on Spark - each message says
+    what to write instead. Empty when the SQL is in the portable subset."""
+    problems = list(refused(sql))
+    try:
+        trees = [t for t in sqlglot.parse(sql, read="duckdb") if t is not None]
+    except sqlglot.errors.SqlglotError as error:
+        return problems + [f"sqlglot cannot parse it ({str(error).splitlines()[0]}): write plain DuckDB SQL"]
+    for tree in trees:
+        for node in tree.walk():
+            if isinstance(node, (exp.ArrayAgg, exp.GroupConcat)):
+                value, order = _unwrap_order(node)
+                name = "list()" if isinstance(node, exp.ArrayAgg) else "string_agg()"
+                example = "list(x order by event_time, event_id)" if name == "list()" else \
+                    "string_agg(x, ', ' order by x, event_id)"
+                if order is None and isinstance(value, exp.Distinct):
+                    problems.append(f"{name[:-2]}(distinct x) has an undefined order: write "
+                                    f"{name[:-2]}(distinct x{'' if name == 'list()' else ', sep'} order by x)")
+                elif order is None:
+                    problems.append(f"{name} without order by has an undefined order: write {example}")
+                elif not isinstance(value, exp.Distinct):
+                    last = order.expressions[-1].this
+                    if not (isinstance(last, exp.Column) and last.name == "event_id") and \
+                            last.sql(dialect="duckdb") != value.sql(dialect="duckdb"):
+                        keys = ", ".join(o.sql(dialect="duckdb") for o in order.expressions)
+                        problems.append(f"{name} order by {keys}: "
+                                        "end the order with event_id so ties have one order")
+            if isinstance(node, exp.Explode) or (isinstance(node, exp.Anonymous) and str(node.this).lower() == "unnest"):
+                parent = node.parent
+                while isinstance(parent, (exp.Alias, exp.Paren)):
+                    parent = parent.parent
+                if not isinstance(parent, (exp.Select, exp.From, exp.Join, exp.Table, exp.Unnest)):
+                    problems.append("unnest() inside an expression: unnest in a subquery's select list "
+                                    "(`select unnest(l) as item ...`), then compute on item")
+            if isinstance(node, exp.Anonymous) and str(node.this).lower() in ("hash", "md5_number", "random", "uuid", "gen_random_uuid"):
+                if str(node.this).lower() == "hash":
+                    parent = node.parent
+                    while isinstance(parent, exp.Paren):
+                        parent = parent.parent
+                    if isinstance(parent, exp.Alias) and isinstance(parent.parent, exp.Select) and \
+                            parent.parent.parent is None:
+                        problems.append("hash() in a rule's output: DuckDB and Spark hash differently; "
+                                        "use hashes only to group or join")
+                else:
+                    problems.append(f"{node.this}(): not deterministic - derive values from the events")
+            if isinstance(node, exp.Rand) if hasattr(exp, "Rand") else False:
+                problems.append("random(): not deterministic - derive values from the events")
+    try:
+        compile_sql(sql, variables=_AnyVariables())
+    except NotPortable as error:
+        problems.append(str(error))
+    return list(dict.fromkeys(problems))
+
+
+class _AnyVariables(dict):
+    """Lets the lint compile without the run's values (every variable reads as 1)."""
+
+    def __contains__(self, key):
+        return True
+
+    def __getitem__(self, key):
+        return None if key in ("since", "until") else 1
+
+    def copy(self):
+        return self
