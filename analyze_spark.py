@@ -53,6 +53,9 @@ def spark_session(app="cloudtrail-toolkit"):
         builder = builder.config("spark.master", os.environ.get("SPARK_MASTER", "local[*]"))
         # Local workers use this interpreter (its packages), not whatever python3 is first on PATH.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # Spark hands timestamps to Python in the process's time zone; the toolkit works in UTC.
+    os.environ["TZ"] = "UTC"
+    time.tzset()
     spark = builder.getOrCreate()
     conf = spark.conf
     conf.set("spark.sql.session.timeZone", "UTC")
@@ -226,6 +229,8 @@ def load_events(spark, folder):
     """FOLDER/events as the events view (event_date read as text, never guessed)."""
     events = (spark.read.option("basePath", f"{folder}/events").parquet(f"{folder}/events")
               .drop("event_date"))
+    # Every detection reads the events: read the files once (Spark spills to disk what does not fit).
+    events = events.persist()
     events.createOrReplaceTempView("events")
     return events
 
@@ -269,7 +274,7 @@ def run_detections(spark, since=None, until=None):
                     query = spark_sql.compile_query(rule.sql, context=ctx)
                     rows = [row.asDict(recursive=True) for row in spark.sql(query).collect()]
                     if rule.python is not None:
-                        rows = list(rule.python(rows))
+                        rows = python_rule_rows(spark, rule, rows, ctx)
                     outcome.findings = finish_rows(rows, rule.detection)
                 except spark_sql.NotPortable as error:
                     outcome.error = f"NotPortable: {error}"
@@ -279,6 +284,38 @@ def run_detections(spark, since=None, until=None):
             outcomes.append(outcome)
         results.append((area, outcomes))
     return results, local_only
+
+
+def python_rule_rows(spark, rule, candidates, ctx):
+    """A Python rule on Spark: its SQL ran on Spark (candidates, few rows), its function runs
+    here, and the engine's join adds the shared columns - as detections._python_rule_rows."""
+    import detections
+    import rule_catalogue
+    import spark_sql
+    from pyspark.sql.types import ArrayType, LongType, StringType, StructField, StructType
+
+    produced = list(rule.python(candidates))
+    allowed = set(detections.RULE_REQUIRED + detections.RULE_OPTIONAL + detections.OVERRIDES)
+    for item in produced:
+        if not isinstance(item, dict) or any(key not in item for key in detections.RULE_REQUIRED):
+            raise ValueError(f"{rule.detection.python} must yield dicts with {detections.RULE_REQUIRED}, got {item!r:.200}")
+        if set(item) - allowed:
+            raise ValueError(f"{rule.detection.python} yields unexpected keys {sorted(set(item) - allowed)}")
+    schema = StructType([StructField("event_id", StringType()), StructField("event_ids", ArrayType(StringType())),
+                         StructField("summary", StringType()), StructField("python_row", LongType())])
+    keys = [(item["event_id"], list(item.get("event_ids") or [item["event_id"]]), item["summary"], number)
+            for number, item in enumerate(produced)]
+    spark.createDataFrame(keys, schema).createOrReplaceTempView("python_rule_rows")
+    query = spark_sql.compile_query(rule_catalogue.python_rule_query(rule.detection), context=ctx)
+    rows = []
+    for row in spark.sql(query).collect():
+        row = row.asDict(recursive=True)
+        item = produced[row.pop("python_row")]
+        for name in ("resource", "severity", "details") + detections.OVERRIDES:
+            if name in item:
+                row[name] = item[name]
+        rows.append(row)
+    return rows
 
 
 def _first_line(error):

@@ -77,23 +77,35 @@ def _package_areas():
     import rules
     for name in rules.AREAS:
         area = rules.load_area(name)
-        views = getattr(area, "views_sql", None)
-        if views is None:
-            path = REPO / "rules" / name / "views.sql"
-            views = path.read_text(encoding="utf-8") if path.exists() else ""
-        found = AreaRules(area.name, views, setting_values(getattr(area, "settings", ())), area=area)
+        found = AreaRules(area.name, area.setup_sql or "", setting_values(area.settings), area=area)
         for detection in area.detections:
-            python = getattr(detection, "python", None) or getattr(detection, "find", None)
-            sql = detections.rule_query(detection) if getattr(detection, "sql", "") else None
-            if python is not None and not callable(python):
-                python = getattr(area.module, python, None) if hasattr(area, "module") else None
-            rule = Rule(detection, sql=sql, python=python)
-            if python is not None and _needs_connection(python):
-                rule.sql, rule.local_reason = None, "its Python function needs the DuckDB connection (fn(con, rows))"
-            elif sql is None:
-                rule.local_reason = "no SQL part"
-            found.rules.append(rule)
+            if getattr(detection, "rule", False) and getattr(detection, "function", None) is not None:
+                if _needs_connection(detection.function):
+                    found.rules.append(Rule(detection, local_reason=f"its Python function {detection.python}(con, rows) "
+                                                                    "queries the DuckDB connection itself"))
+                else:
+                    # The SQL gives the candidate rows; the function the findings; the engine's
+                    # join (rule_query over python_rule_rows) adds the shared columns.
+                    found.rules.append(Rule(detection, sql=detection.sql, python=detection.function))
+            elif getattr(detection, "rule", False):
+                found.rules.append(Rule(detection, sql=detections.rule_query(detection)))
+            elif detection.sql:
+                found.rules.append(Rule(detection, sql=detection.sql))
+            else:
+                found.rules.append(Rule(detection, local_reason="a Python function over the DuckDB connection "
+                                                                "(find(con)) in a detector script not yet moved to "
+                                                                "the rules package"))
         yield found
+
+
+def python_rule_query(detection):
+    """The engine's join for a Python rule's produced rows (a view python_rule_rows with
+    event_id, event_ids, summary, python_row), as detections._python_rule_rows runs it."""
+    import detections
+    shell = detections.Detection(detection.id, detection.title, detection.severity, detection.mitre,
+                                 detection.description, detection.false_positives, detection.triage,
+                                 sql="select * from python_rule_rows", rule=True)
+    return detections.rule_query(shell, ("event_id", "event_ids", "summary", "python_row"), keep=("python_row",))
 
 
 def _needs_connection(function):

@@ -155,3 +155,14 @@ def test_export_streams_through_copy_not_python(case, tmp_path, monkeypatch):
 def test_detect_helper_still_sees_findings(case):
     # the fixture's detector run is the one exported above
     assert detect(case, analyze_iam)["iam_user_created"]
+
+
+def test_readme_documents_the_export_columns():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- export-columns:start -->")[1].split("<!-- export-columns:end -->")[0]
+    documented = [line.split("|")[1].strip().strip("`") for line in section.splitlines()
+                  if line.startswith("| `")]
+    code = [name for name, _ in analyze_export.FINDINGS_EXPORT] + [name for name, _ in analyze_export.TIMELINE_EXPORT]
+    assert documented == code
+    meanings = [line.split("|")[2].strip() for line in section.splitlines() if line.startswith("| `")]
+    assert meanings == [meaning for _, meaning in analyze_export.FINDINGS_EXPORT + analyze_export.TIMELINE_EXPORT]
