@@ -1,6 +1,7 @@
 # Two commands set up a fresh machine: `make demo` and `make test`.
 # Both create the uv virtual environment from requirements.txt (installing uv
 # with pip when it is missing) and find or install jq; both are safe to rerun.
+# `make test` also installs the test-only packages of requirements-test.txt; `make demo` does not.
 
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -8,15 +9,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 UV := $(PYTHON) -m uv
 INSTALLED := $(VENV)/.installed-requirements
-# Scale-out (pyspark) is installed for the tests only; the demo and the detectors do not need it.
-INSTALLED_SPARK := $(VENV)/.installed-spark
+TEST_INSTALLED := $(VENV)/.installed-test-requirements
 # jq may be installed into .venv/bin (scripts/ensure_jq.sh): last on PATH, so the tests and the
 # benchmark find it there while python3 and a system jq still come first.
 export PATH := $(PATH):$(CURDIR)/$(VENV)/bin
 DEMO_DIR ?= demo
 BENCH_EVENTS ?= 2000000
 
-.PHONY: setup demo test bench bench-quick jq
+.PHONY: setup setup-test demo test bench bench-quick jq
 
 setup: $(INSTALLED) jq
 
@@ -29,9 +29,13 @@ $(INSTALLED): requirements.txt
 	$(UV) pip sync --quiet --compile-bytecode --python $(PY) requirements.txt
 	@touch $@
 
-# requirements-spark.txt on top of requirements.txt (sync makes the environment match both).
-$(INSTALLED_SPARK): $(INSTALLED) requirements-spark.txt
-	$(UV) pip sync --quiet --compile-bytecode --python $(PY) requirements.txt requirements-spark.txt
+setup-test: $(TEST_INSTALLED)
+
+# Installed on top of the runtime packages (`uv pip install` adds, `sync` would remove them
+# again); redone whenever the runtime set was synced, since that sync removes them.
+# requirements-spark.txt is the scale-out (pyspark, for analyze_spark.py and its parity tests).
+$(TEST_INSTALLED): $(INSTALLED) requirements-test.txt requirements-spark.txt
+	$(UV) pip install --quiet --compile-bytecode --python $(PY) -r requirements-test.txt -r requirements-spark.txt
 	@touch $@
 
 jq:
@@ -43,7 +47,7 @@ demo: setup
 		status=$$?; [ $$status -le 1 ] || exit $$status
 	$(PY) analyze_hunt.py $(DEMO_DIR)/case.db
 
-test: setup $(INSTALLED_SPARK)
+test: setup setup-test
 	$(PY) -m pytest -q
 
 # Speed and memory against the alternatives (not part of `make test`).

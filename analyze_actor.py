@@ -34,13 +34,15 @@ import casedb
 import charts
 import common
 import detections
+import ipcontext
+import reports
+import triage
 from common import Markdown, UsageError, format_time, md_code, md_table, md_text
 
 KEY_ID = re.compile(r"^(AKIA|ASIA)[A-Z0-9]{12,124}$")
 # Loose on purpose: anonymised public data writes addresses such as 06.237.252.245.
 IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 IPV6 = re.compile(r"^[0-9A-Fa-f]{0,4}(:[0-9A-Fa-f]{0,4}){2,7}$")
-SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 
 # What was acted on, from the request fields services use most; the first one present wins.
 TARGET_SQL = """coalesce(
@@ -201,7 +203,7 @@ with numbered as (
 hits as (
     select
         finding_no, detector, detection_id, title, severity, summary, first_time, last_time,
-        source_ip as finding_ip, unnest(event_ids) as hit_id
+        source_ip as finding_ip, event_id as finding_event_id, unnest(event_ids) as hit_id
     from numbered
 ),
 shared_ids as (
@@ -339,8 +341,8 @@ select
     any_value(summary) as summary
 from actor_findings
 group by finding_no, severity, title, detection_id, detector
-order by list_position(['critical', 'high', 'medium', 'low', 'info'], severity), marked_time
-"""
+order by {rank}, marked_time
+""".replace("{rank}", detections.SEVERITY_RANK_SQL)
 
 # Consecutive calls that differ in nothing shown collapse into one row; a call behind a
 # finding always gets its own row so the finding stays next to it.
@@ -356,7 +358,7 @@ with labelled as (
             event_id,
             event_time,
             string_agg(concat(severity, ' ', detection_id), ', '
-                       order by list_position(['critical', 'high', 'medium', 'low', 'info'], severity), detection_id) as findings
+                       order by {rank}, detection_id) as findings
         from (select distinct event_id, event_time, severity, detection_id from actor_findings)
         group by event_id, event_time
     ) as l using (event_id, event_time)
@@ -396,7 +398,7 @@ from runs
 group by run_no
 order by run_no
 limit $limit
-"""
+""".replace("{rank}", detections.SEVERITY_RANK_SQL)
 
 
 @dataclass
@@ -577,11 +579,11 @@ def run(argv):
     try:
         con, context = detections.open_scope(db_path, since, until)
     except duckdb.Error as error:
-        raise common.ToolError(f"{db_path}: database error: {str(error).strip().splitlines()[0]}") from None
+        raise common.database_error(db_path, error) from None
     try:
         return _investigate(argv, con, context, actor, started)
     except duckdb.Error as error:
-        raise common.ToolError(f"{db_path}: database error: {str(error).strip().splitlines()[0]}") from None
+        raise common.database_error(db_path, error) from None
     finally:
         con.close()
 
@@ -604,7 +606,10 @@ def _investigate(argv, con, context, actor, started):
     timeline = casedb.rows(con, TIMELINE_SQL, {"limit": limit})
     folder = common.output_dir(context.db_path)
     chart, chart_note = _chart(con, r, findings, folder, started)
-    lines = _report(context, r, identities, summary, findings, timeline, chart, chart_note, con)
+    sources = ipcontext.refresh(con, context.db_path)
+    sources.close()
+    ip_labels = (ipcontext.labels(con), sources.describe())
+    lines = _report(context, r, identities, summary, findings, timeline, chart, chart_note, con, ip_labels)
     path = common.new_output_path(folder, "actor_report", ".md", started)
     with open(path, "x", encoding="utf-8") as handle:
         handle.write("\n".join(lines))
@@ -636,12 +641,13 @@ def _chart(con, actor, findings, folder, moment):
                                      common.new_output_path(folder, "actor_activity", ".png", moment))
         return path, ""
     except detections.CHART_ERRORS as error:
-        return None, f"The chart could not be drawn: {md_text(str(error).splitlines()[0] if str(error) else type(error).__name__)}"
+        return None, f"The chart could not be drawn: {md_text(common.first_line(error))}"
 
 
 # ---------------------------------------------------------------- the report
 
-def _report(context, r, identities, summary, findings, timeline, chart, chart_note, con):
+def _report(context, r, identities, summary, findings, timeline, chart, chart_note, con, ip_labels=({}, "")):
+    known, ip_note = ip_labels
     calls, failed, first, last = summary[:4]
     lines = [f"# Actor report: {md_code(r.text, 160)}", "",
              f"Written {format_time(common.now_utc())} by `analyze_actor.py` (run `{context.run_id}`). "
@@ -659,8 +665,10 @@ def _report(context, r, identities, summary, findings, timeline, chart, chart_no
         lines += ["**The actor made no calls inside the window.** Its activity in all the data loaded is listed "
                   "under the resolution below; widen SINCE/UNTIL to see it.", ""]
     lines += _resolution_section(context, r, identities)
-    lines += _summary_section(summary, con)
+    lines += _summary_section(summary, con, known)
     lines += _findings_section(findings)
+    lines += reports.triage_section(triage.triage_summary(con, keys=casedb.rows(con, """
+        select distinct detection_id, finding_event_id from actor_findings order by 1, 2""")))
     lines += ["## Activity over time", ""]
     if chart:
         lines += [f"![Calls by the actor over time]({chart.name})", "",
@@ -670,7 +678,7 @@ def _report(context, r, identities, summary, findings, timeline, chart, chart_no
         lines += [chart_note or "No calls to draw in this window.", ""]
     lines += _calls_section(con)
     lines += _failed_section(con)
-    lines += _timeline_section(timeline)
+    lines += _timeline_section(timeline, known)
     lines += ["## Notes", "",
               "- Resolution reads all the data loaded; the counts, chart and timeline cover the window only.",
               "- A role session is followed by its ARN (role and session name). An instance profile renews its "
@@ -678,6 +686,7 @@ def _report(context, r, identities, summary, findings, timeline, chart, chart_no
               "of the same temporary keys would show up as a different source IP, listed above.",
               "- CloudTrail records the IP the call came from; calls made through an AWS service show the "
               "service's name instead (e.g. `ec2.amazonaws.com`).",
+              f"- {md_text(ip_note)}" if ip_note else "- IP context: none",
               "- Findings are read from the `findings` table as the detectors last left it; run "
               "`analyze_hunt.py` first to bring them up to date."]
     shared = casedb.scalar(con, SHARED_IDS_SQL)
@@ -762,7 +771,8 @@ def pivots(db_path, r, identities):
     return unique[:12]
 
 
-def _summary_section(summary, con):
+def _summary_section(summary, con, known=None):
+    known = known or {}
     calls, failed, first, last, services, actions, targets, accounts, regions, ips, agents = summary
     lines = ["## Summary", ""] + md_table(["", ""], [
         ("own calls", f"{calls:,}"),
@@ -778,7 +788,8 @@ def _summary_section(summary, con):
         lines += ["Where the calls came from:", ""]
         lines += md_table(["source IP", "calls", "failed", "first call", "last call", "user agents",
                            "most used user agent"],
-                          [(ip, f"{n:,}", f"{bad:,}", format_time(f), format_time(l), agents, Markdown(md_code(ua, 160)))
+                          [(ipcontext.with_label(ip, known), f"{n:,}", f"{bad:,}", format_time(f), format_time(l), agents,
+                            Markdown(md_code(ua, 160)))
                            for ip, n, bad, f, l, agents, ua in where_from])
         lines.append("")
     return lines
@@ -827,7 +838,8 @@ def _failed_section(con):
     return lines + [""]
 
 
-def _timeline_section(timeline):
+def _timeline_section(timeline, known=None):
+    known = known or {}
     lines = ["## Timeline", ""]
     if not timeline:
         return lines + ["No calls in this window.", ""]
@@ -840,7 +852,8 @@ def _timeline_section(timeline):
          event_id, _) in timeline:
         who = common.short_identity(actor, with_account=False) + ("" if relation == "own call" else f" ({relation})")
         rows.append((_when(first, last), calls, Markdown(md_code(who, 100)), key, service, action,
-                     Markdown(md_code(target, 80)), _result(error), ip, Markdown(md_code(agent, 50)),
+                     Markdown(md_code(target, 80)), _result(error), ipcontext.with_label(ip, known),
+                     Markdown(md_code(agent, 50)),
                      found or "", Markdown(md_code(event_id) + (" (first)" if calls > 1 else ""))))
     lines += md_table(["time", "calls", "identity", "access key", "service", "action", "target", "result",
                        "source IP", "user agent", "findings", "event id"], rows)

@@ -1162,16 +1162,6 @@ DETECTIONS = [
 ]
 
 
-def _name_only(caller):
-    """The role or user name of an ARN (no account, no session), for a label with little room."""
-    match = re.match(r"^arn:aws[a-z-]*:(?:iam|sts)::\d{12}:(?:assumed-role|role|user)/([^/]+)", caller or "")
-    return match.group(1) if match else caller or "?"
-
-
-def _clip(text, width):
-    return text if len(text) <= width else text[:width - 1] + "~"
-
-
 def data_access_charts(con, outcomes, folder, moment):
     """Secret reads over time by identity, and GetObject calls per identity and bucket."""
     frame = casedb.frame(con, """
@@ -1188,19 +1178,30 @@ def data_access_charts(con, outcomes, folder, moment):
     secrets = charts.time_series_by_group(
         frame, "minute", "caller", "reads", "Secret and password read calls by identity", "read calls",
         common.new_output_path(folder, "exfiltration_secret_reads", ".png", moment))
-    readers = con.execute("""
-        select reader, bucket, count(*) as reads
-        from s3_object_reads
-        group by reader, bucket
-        order by reads desc, reader, bucket
-        limit 15
-    """).fetchall()
+    # By bytes read rather than calls: background roles make many small reads, a theft a few large ones.
+    # Reads without bytesTransferredOut (older records) count as 0 bytes; with no bytes at all, by calls.
+    readers = casedb.rows(con, """
+        select
+            r.reader,
+            e.source_ip,
+            r.bucket,
+            count(*) as reads,
+            coalesce(sum(try_cast(e.additional_event_data->>'$.bytesTransferredOut' as bigint)), 0) as bytes
+        from s3_object_reads as r
+        join scoped_events as e using (event_id)
+        group by r.reader, e.source_ip, r.bucket
+        order by bytes desc, reads desc, r.reader, e.source_ip, r.bucket
+        limit 12
+    """)
+    by_bytes = any(row[4] for row in readers)
+    labels = [f"{common.short_identity(reader, with_account=False)} from {ip or '?'} / {bucket}" for reader, ip, bucket, _, _ in readers]
     objects = charts.bar_chart(
-        [f"{_clip(_name_only(reader), 19)} / {_clip(bucket, 18)}" for reader, bucket, _ in readers],
-        [reads for _, _, reads in readers], "S3 objects read (GetObject) per identity and bucket", "GetObject calls",
-        common.new_output_path(folder, "exfiltration_object_reads", ".png", moment))
+        labels, [round(row[4] / 1e6, 1) if by_bytes else row[3] for row in readers],
+        "S3 data read (GetObject) by identity, IP and bucket",
+        "MB transferred out" if by_bytes else "GetObject calls",
+        common.new_output_path(folder, "exfiltration_object_reads", ".png", moment), label_limit=48)
     return [("Secret and password read calls by identity", secrets),
-            ("S3 objects read per identity and bucket", objects)]
+            ("S3 data read per identity, source IP and bucket", objects)]
 
 
 def main(argv):

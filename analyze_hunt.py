@@ -7,17 +7,16 @@ usage: analyze_hunt.py DATABASE [SINCE [UNTIL]]
   SINCE     first moment to look at, ISO date or time in UTC (e.g. 2026-11-01 or 2026-11-01T13:30)
   UNTIL     last moment to look at (a date includes that whole day)
 
-Every analyze_*.py beside this script that defines DETECTIONS and AREA is a detector and is
-run with the same DATABASE, SINCE and UNTIL, so each writes its own report and charts. A
-detector that crashes is named in the summary and the others still run. Then
-hunt_report-YY-MM-DD-HH-MM.md is written, an analyst log entry appended, and the path of
-every report printed.
+Every detection area (rules.AREAS: console sign-ins, IAM, security groups, defense evasion,
+reconnaissance, exfiltration) is run in this process with the same DATABASE, SINCE and UNTIL,
+so each writes its own report and charts, as its analyze_<area>.py script would. An area that
+cannot run is named in the summary and the others still run. Then hunt_report-YY-MM-DD-HH-MM.md
+is written, an analyst log entry appended, and the path of every report printed.
 
-Exit status 0 when the hunt ran (even if a detector crashed: the summary says so), 1 for a
-runtime problem, 2 for bad arguments.
+Exit status 0 when every area and detection ran, 1 when any area or detection failed (the
+summary names them) or for a runtime problem, 2 for bad arguments, 130 when interrupted
+(Ctrl-C stops the whole hunt; findings of the area being run stay as they were).
 """
-import contextlib
-import io
 import os
 import shlex
 import sys
@@ -31,10 +30,14 @@ import orjson
 import casedb
 import common
 import detections
+import ipcontext
+import reports
+import rules
+import triage
 from common import Markdown, format_time, md_code, md_table, md_text
 
-DETECTOR_FOLDER = Path(__file__).resolve().parent
-SEVERITIES = ("critical", "high", "medium", "low", "info")
+AREAS = rules.AREAS
+SEVERITIES = tuple(reversed(detections.SEVERITIES))        # most severe first
 ACTORS_SHOWN = 100
 ROWS_PER_ACTOR = 25
 
@@ -56,20 +59,21 @@ group by severity
 ACTORS_SQL = """
 select
     coalesce(actor, '(unknown)') as actor,
-    min(list_position(['critical', 'high', 'medium', 'low', 'info'], severity)) as worst,
+    min({rank}) as worst,
     count(*) as findings,
     count(distinct detection_id) as detections,
     min(first_time) as first_time,
     max(last_time) as last_time,
     list(distinct source_ip order by source_ip) filter (where source_ip is not null) as source_ips,
     count(*) over () as total_actors
-from findings
+from findings_triaged
 where found_at >= $started
   and list_contains($detectors::varchar[], detector)
 group by coalesce(actor, '(unknown)')
-order by worst, findings desc, first_time, actor
+-- actors all of whose findings are allowlisted or judged benign come last
+order by bool_and(ranked_down), worst, findings desc, first_time, actor
 limit $actors_shown
-"""
+""".replace("{rank}", detections.SEVERITY_RANK_SQL)
 
 FINDINGS_SQL = """
 select
@@ -84,15 +88,15 @@ select
     error_code,
     summary,
     event_id
-from findings
+from findings_triaged
 where found_at >= $started
   and list_contains($detectors::varchar[], detector)
   and list_contains($actors::varchar[], coalesce(actor, '(unknown)'))
 qualify row_number() over (partition by coalesce(actor, '(unknown)')
-                           order by list_position(['critical', 'high', 'medium', 'low', 'info'], severity),
-                                    first_time, detection_id) <= $rows_per_actor
-order by list_position(['critical', 'high', 'medium', 'low', 'info'], severity), first_time, detection_id
-"""
+                           order by ranked_down, {rank},
+                                    first_time, detection_id, event_id) <= $rows_per_actor
+order by ranked_down, {rank}, first_time, detection_id, event_id
+""".replace("{rank}", detections.SEVERITY_RANK_SQL)
 
 PER_DETECTOR_SQL = """
 select detector, count(*)
@@ -102,147 +106,127 @@ where found_at >= $started
 group by detector
 """
 
-FAILED_DETECTIONS_SQL = """
-select tool, summary
-from runs
-where started_at >= $started
-  and list_contains($tools::varchar[], tool)
-order by started_at
-"""
 
 
 @dataclass
 class DetectorRun:
-    """One detector script in this hunt: what it is, and what became of its run."""
-    script: str
-    module: object = None
-    problem: str = ""                                   # why it did not run cleanly
+    """One area in this hunt: what it is, and what became of its run."""
+    area: str
+    script: str = ""
+    problem: str = ""                                   # why it did not run (cleanly)
+    result: detections.AreaResult = None
     reports: list = field(default_factory=list)         # report files it wrote in this run
     failed_detections: list = field(default_factory=list)
 
-    @property
-    def area(self):
-        return self.module.AREA.name if self.module else Path(self.script).stem.removeprefix("analyze_")
+
+def load_area(name):
+    return rules.load_area(name)
 
 
-class _Tee(io.TextIOBase):
-    """Writes to the terminal and keeps a copy, so a detector's error line can go in the summary."""
-
-    def __init__(self, stream):
-        self.stream, self.copy = stream, io.StringIO()
-
-    def write(self, text):
-        self.stream.write(text)
-        return self.copy.write(text)
-
-    def flush(self):
-        self.stream.flush()
-
-
-def discover_detectors(folder=None):
-    """Every analyze_*.py in folder defining DETECTIONS and AREA; one that cannot be imported
-    is kept with the reason, since it may be a detector."""
-    folder = Path(folder or DETECTOR_FOLDER)
-    return [DetectorRun(script, module, problem=problem)
-            for script, module, problem in detections.find_detectors(folder)
-            if script != Path(__file__).name]
-
-
-def run_one(run, db_path, window_args, folder):
-    """Runs one detector's main() as the command line would; records crashes instead of raising."""
-    before = set(folder.iterdir())
-    tee = _Tee(sys.stderr)
-    code = None
+def run_one(run, db_path, since, until, argv):
+    """Runs one area in this process; an area that cannot run is recorded, not raised.
+    KeyboardInterrupt is not caught: it stops the hunt."""
     try:
-        with contextlib.redirect_stderr(tee):
-            code = run.module.main([run.script, db_path, *window_args])
-    except SystemExit as stop:
-        code = stop.code if isinstance(stop.code, int) else common.EXIT_RUNTIME
-    # One failing detector never stops the rest, whatever it raised.
+        area = load_area(run.area)
+    # A rule file or an area module being edited may fail on load in any way; it is named.
     except Exception as error:  # noqa: BLE001
+        run.problem = f"could not be loaded: {_one_line(error)}"
+        print(f"analyze_hunt.py: area {run.area} could not be loaded ({common.terminal_safe(_one_line(error))}); "
+              "the other areas still run", file=sys.stderr)
+        return
+    run.script = area.tool
+    try:
+        run.result = detections.run_area(db_path, area, since, until, [area.tool] + list(argv[1:]))
+    except common.ToolError as error:
+        run.problem = f"stopped: {error}"
+        print(f"analyze_hunt.py: {area.tool} stopped ({common.terminal_safe(str(error))}); the other areas still run",
+              file=sys.stderr)
+        return
+    # One failing area never stops the rest, whatever it raised (but Ctrl-C stops the hunt).
+    except Exception as error:  # noqa: BLE001
+        if detections.interrupted(error):
+            raise KeyboardInterrupt from None
         run.problem = f"crashed: {_one_line(error)}"
-        print(f"analyze_hunt.py: {run.script} crashed ({common.terminal_safe(_one_line(error))}); "
-              "the other detectors still run", file=sys.stderr)
+        print(f"analyze_hunt.py: {area.tool} crashed ({common.terminal_safe(_one_line(error))}); "
+              "the other areas still run", file=sys.stderr)
         if common.env_text("CLOUDTRAIL_DEBUG", ""):
             traceback.print_exc()
-    if code == common.EXIT_INTERRUPTED:
-        raise KeyboardInterrupt
-    if code not in (None, common.EXIT_OK):
-        # The script's own error line (run_cli writes "script: ..."), not a detection's warning before it.
-        said = [line for line in tee.copy.getvalue().splitlines() if line.startswith(f"{run.script}:")]
-        run.problem = f"stopped with exit status {code}" + (f": {said[-1]}" if said else "")
-    new_files = sorted(set(folder.iterdir()) - before)
-    run.reports = [p for p in new_files if p.name.startswith(f"{run.area}_report-") and p.suffix == ".md"]
+        return
+    run.reports = [run.result.report]
+    run.failed_detections = list(run.result.failed)
 
 
 def _one_line(error):
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+    return f"{type(error).__name__}: {common.first_line(error, '')}".rstrip(": ")
 
 
 def run(argv):
     db_path, _, since, until = detections.parse_detector_args(argv)
-    window_args = argv[2:]
     started = common.now_utc()
     try:
         con, context = detections.open_scope(db_path, since, until)
         con.close()
     except duckdb.Error as error:
-        raise common.ToolError(f"{db_path}: database error: {str(error).strip().splitlines()[0]}") from None
+        raise common.database_error(db_path, error) from None
     if not context.events_in_scope:
         raise common.ToolError(f"{db_path}: no events in {common.describe_window(since, until)} - check SINCE/UNTIL, "
                                "or load logs with analyze_ingest.py")
-    runs = discover_detectors()
-    if not runs:
-        raise common.ToolError(f"no detector scripts (analyze_*.py with DETECTIONS and AREA) in {DETECTOR_FOLDER}")
     folder = common.output_dir(db_path)
-    for detector in runs:
-        if detector.module:
-            run_one(detector, db_path, window_args, folder)
+    runs = [DetectorRun(name) for name in AREAS]
+    for area_run in runs:
+        run_one(area_run, db_path, since, until, argv)
     try:
         return _summarise(argv, context, runs, folder, started)
     except duckdb.Error as error:
-        raise common.ToolError(f"{db_path}: database error: {str(error).strip().splitlines()[0]}") from None
+        raise common.database_error(db_path, error) from None
 
 
 def _summarise(argv, context, runs, folder, started):
-    ran = [r for r in runs if r.module and not r.problem]
+    ran = [r for r in runs if not r.problem]
     params = {"started": started, "detectors": [r.area for r in ran]}
     con = casedb.open_case(context.db_path)
     try:
-        for tool, summary in casedb.rows(con, FAILED_DETECTIONS_SQL,
-                                         {"started": started, "tools": [r.module.AREA.tool for r in ran]}):
-            failed = orjson.loads(summary or "{}").get("failed_detections", [])
-            for r in ran:
-                if r.module.AREA.tool == tool:
-                    r.failed_detections = failed
+        triaged = triage.triage_summary(con)
+        sources = ipcontext.refresh(con, context.db_path)
+        sources.close()
+        triaged["ip_context"] = (ipcontext.labels(con), sources.describe())
         per_detector = dict(casedb.rows(con, PER_DETECTOR_SQL, params))
         severities = {row[0]: row[1:] for row in casedb.rows(con, SEVERITY_SQL, params)}
         actors = casedb.rows(con, ACTORS_SQL, params | {"actors_shown": ACTORS_SHOWN})
         findings = casedb.rows(con, FINDINGS_SQL, params | {"actors": [a[0] for a in actors],
                                                             "rows_per_actor": ROWS_PER_ACTOR})
         path = common.new_output_path(folder, "hunt_report", ".md", started)
-        lines = _report(context, runs, per_detector, severities, actors, findings, path, started)
-        with open(path, "x", encoding="utf-8") as handle:
-            handle.write("\n".join(lines))
+        lines = _report(context, runs, per_detector, severities, actors, findings, path, started, triaged)
+        common.write_new_file(path, "\n".join(lines))
         total = sum(per_detector.values())
-        casedb.record_run(con, context.run_id, "analyze_hunt.py", " ".join(argv[1:]), started, common.now_utc(), 0,
+        failed = any(r.problem or r.failed_detections for r in runs)
+        exit_code = common.EXIT_RUNTIME if failed else common.EXIT_OK
+        casedb.record_run(con, context.run_id, "analyze_hunt.py", " ".join(argv[1:]), started, common.now_utc(),
+                          exit_code,
                           orjson.dumps({"findings": total, "detectors": len(runs),
-                                        "problems": [r.script for r in runs if r.problem]}).decode())
+                                        "problems": [r.area for r in runs if r.problem],
+                                        "failed_detections": [d for r in runs for d in r.failed_detections]}).decode())
     finally:
         con.close()
     log = _log(argv, context, runs, severities, findings, path, started)
     print(f"analyze_hunt.py: {len(runs)} detector(s), {total} finding(s) "
           f"({common.describe_window(context.since, context.until)})")
     for r in runs:
-        state = f"  {r.script}: " + (common.terminal_safe(r.problem) if r.problem else f"{per_detector.get(r.area, 0)} finding(s)")
+        state = f"  {r.script or r.area}: " + (
+            common.terminal_safe(r.problem) if r.problem else f"{per_detector.get(r.area, 0)} finding(s)"
+            + (f"; {len(r.failed_detections)} detection(s) failed: {', '.join(r.failed_detections)}"
+               if r.failed_detections else ""))
         print(state + "".join(f"\n    report: {report}" for report in r.reports))
     print(f"  hunt report: {path}")
     print(f"  analyst log: {log}")
-    return common.EXIT_OK
+    if exit_code:
+        print(f"analyze_hunt.py: {sum(1 for r in runs if r.problem)} area(s) did not run and "
+              f"{sum(len(r.failed_detections) for r in runs)} detection(s) failed - see the hunt report",
+              file=sys.stderr)
+    return exit_code
 
 
-def _report(context, runs, per_detector, severities, actors, findings, path, started):
+def _report(context, runs, per_detector, severities, actors, findings, path, started, triaged=None):
     span = (f"{format_time(context.first_event)} to {format_time(context.last_event)}"
             if context.first_event else "no events")
     lines = ["# Hunt report", "",
@@ -262,12 +246,16 @@ def _report(context, runs, per_detector, severities, actors, findings, path, sta
     ]) + [""]
     lines += _detectors_section(runs, per_detector, path)
     lines += _severity_section(severities)
-    lines += _actors_section(context, runs, actors, findings, path)
+    lines += reports.triage_section(triaged)
+    known, ip_note = (triaged or {}).get("ip_context", ({}, ""))
+    lines += _actors_section(context, runs, actors, findings, path, (triaged or {}).get("marks", {}), known)
+    if ip_note:
+        lines += ["## IP context", "", md_text(ip_note), ""]
     lines += ["## Query these findings", "", "```sql",
               "select severity, title, first_time, actor, source_ip, resource, summary",
               "from findings",
               f"where found_at >= timestamptz '{started.isoformat()}'",
-              "order by list_position(['critical', 'high', 'medium', 'low', 'info'], severity), first_time;",
+              f"order by {detections.SEVERITY_RANK_SQL}, first_time;",
               "```", ""]
     return lines
 
@@ -288,12 +276,12 @@ def _detectors_section(runs, per_detector, path):
         else:
             result = "ran"
         report = Markdown(", ".join(_link(p, path) for p in r.reports)) if r.reports else "no report"
-        rows.append((r.area, Markdown(md_code(r.script)), result, per_detector.get(r.area, 0) if not r.problem else "-",
+        rows.append((r.area, Markdown(md_code(r.script or f"analyze_{r.area}.py")), result, per_detector.get(r.area, 0) if not r.problem else "-",
                      report))
     lines += md_table(["detector", "script", "result", "findings", "report"], rows)
     broken = [r for r in runs if r.problem]
     if broken:
-        lines += ["", f"**{len(broken)} detector(s) did not finish: {', '.join(r.script for r in broken)}.** "
+        lines += ["", f"**{len(broken)} detector(s) did not finish: {', '.join(r.script or r.area for r in broken)}.** "
                   "Their findings are missing from this summary (findings they stored in earlier runs are still in "
                   "the database but are not counted here). Set CLOUDTRAIL_DEBUG=1 for a traceback."]
     return lines + [""]
@@ -311,7 +299,8 @@ def _severity_section(severities):
     return lines
 
 
-def _actors_section(context, runs, actors, findings, path):
+def _actors_section(context, runs, actors, findings, path, marks=None, known=None):
+    marks, known = marks or {}, known or {}
     lines = ["## Findings by actor", ""]
     if not actors:
         return lines + ["No detector found anything in this window.", ""]
@@ -334,16 +323,18 @@ def _actors_section(context, runs, actors, findings, path):
         lines += [f"### {number}. {md_code(actor, 160)}", "",
                   f"Most severe: **{SEVERITIES[worst - 1]}**. {count} finding(s) from {detection_count} "
                   f"detection(s), {format_time(first)} to {format_time(last)}."
-                  + (f" Source IPs: {md_text(', '.join(ips[:5]))}" + (" and more." if len(ips) > 5 else ".") if ips else ""), ""]
+                  + (f" Source IPs: {md_text(', '.join(ipcontext.with_label(ip, known) for ip in ips[:5]))}"
+                     + (" and more." if len(ips) > 5 else ".") if ips else ""), ""]
         pivot = _pivot(actor, ips)
         if pivot:
             lines += [f"Everything it did: {md_code('analyze_actor.py ' + shlex.quote(context.db_path) + ' ' + shlex.quote(pivot), None)}", ""]
         rows = by_actor.get(actor, [])
         lines += md_table(["severity", "time", "detection", "resource", "source IP", "result", "summary", "report"],
-                          [(sev, format_time(t), Markdown(f"{md_text(title)} ({md_code(det)})"),
+                          [(f"{sev} ({marks[(det, eid)]})" if (det, eid) in marks else sev,
+                            format_time(t), Markdown(f"{md_text(title)} ({md_code(det)})"),
                             Markdown(md_code(resource, 100)), ip, "succeeded" if not err else f"failed: {err}",
                             summary, Markdown(_link(reports[detector], path)) if detector in reports else detector)
-                           for _, sev, t, detector, det, title, resource, ip, err, summary, _ in rows])
+                           for _, sev, t, detector, det, title, resource, ip, err, summary, eid in rows])
         if count > len(rows):
             lines += ["", f"{count - len(rows)} more finding(s) for this actor: see the detectors' reports."]
         lines.append("")
@@ -363,7 +354,7 @@ def _pivot(actor, ips):
 def _log(argv, context, runs, severities, findings, path, started):
     lines = [f"Command: {md_code(' '.join(['analyze_hunt.py'] + argv[1:]))}",
              f"- window: {common.describe_window(context.since, context.until)}",
-             f"- detectors: {len(runs)}; did not finish: {', '.join(r.script for r in runs if r.problem) or 'none'}",
+             f"- detectors: {len(runs)}; did not finish: {', '.join(r.script or r.area for r in runs if r.problem) or 'none'}",
              f"- findings: {', '.join(f'{s} {severities[s][0]}' for s in SEVERITIES if s in severities) or 'none'}",
              f"- report: {path.name}" + "".join(f"; {p.name}" for r in runs for p in r.reports), ""]
     if findings:

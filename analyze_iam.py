@@ -20,7 +20,6 @@ thresholds (environment variables):
 """
 import re
 import sys
-import urllib.parse
 
 import orjson
 
@@ -28,6 +27,9 @@ import casedb
 import charts
 import common
 import detections
+from rules.aws_policy import (ACCOUNT_ID, ACCOUNT_IN_ARN, ALL_RESOURCES, WILDCARD_ACTIONS,  # noqa: F401
+                               account_of_arn, as_list, is_full_access, outside_principals, read_policy,
+                               wildcard_grants)
 from detections import Area, Detection, Setting
 
 # IAM events, normalised once. Over all data (a group's admin policy or a customer policy's
@@ -121,119 +123,9 @@ AREA = Area(
 # AWS managed policies that hand over the account (or all of IAM, which leads to the same).
 ADMIN_MANAGED_POLICY = re.compile(
     r"^arn:aws[a-z-]*:iam::aws:policy/(AdministratorAccess|IAMFullAccess|PowerUserAccess)$", re.IGNORECASE)
-# Action patterns that mean "every action" or "every IAM action" (action names ignore case).
-WILDCARD_ACTIONS = {"*", "*:*", "iam:*"}
-# "*" and ARNs made only of wildcards ("arn:aws:*:*:*:*") mean every resource.
-ALL_RESOURCES = re.compile(r"^(\*|arn:(\*|aws[a-z-]*)(:\*)+)$", re.IGNORECASE)
 # Group names that announce administrative rights.
 PRIVILEGED_GROUP_NAME = re.compile(
     r"admin|superuser|super[-_]user|poweruser|power[-_]user|full[-_]?access|privileged|root", re.IGNORECASE)
-ACCOUNT_ID = re.compile(r"^\d{12}$")
-ACCOUNT_IN_ARN = re.compile(r"^arn:[^:]*:(?:iam|sts)::(\d{12}):")
-
-
-# ---------------------------------------------------------------- policy documents
-
-def read_policy(text):
-    """A policy document as CloudTrail recorded it -> (dict, None) or (None, why it cannot be read).
-
-    requestParameters carry the document as a JSON string, sometimes URL-encoded; a document
-    CloudTrail truncated, or an event without one, cannot be read and says so.
-    """
-    if text is None:
-        return None, "document not recorded in the event"
-    attempts = [text]
-    if "%" in text:
-        attempts += [urllib.parse.unquote(text), urllib.parse.unquote_plus(text)]
-    for attempt in attempts:
-        try:
-            document = orjson.loads(attempt)
-            if isinstance(document, str):
-                document = orjson.loads(document)
-        except orjson.JSONDecodeError:
-            continue
-        if isinstance(document, dict):
-            return document, None
-    return None, f"document is not readable JSON (truncated by CloudTrail?): {text[:60]}"
-
-
-def _as_list(value):
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _allow_statements(document):
-    for statement in _as_list(document.get("Statement")):
-        if isinstance(statement, dict) and str(statement.get("Effect", "")).lower() == "allow":
-            yield statement
-
-
-def wildcard_grants(document):
-    """Allow statements granting every action, every IAM action, or everything but a list (NotAction).
-
-    One entry per statement: the wildcard actions, whether it covers every resource, and whether
-    a Condition limits it.
-    """
-    grants = []
-    for statement in _allow_statements(document):
-        actions = [a for a in _as_list(statement.get("Action"))
-                   if isinstance(a, str) and a.strip().lower() in WILDCARD_ACTIONS]
-        if "NotAction" in statement:
-            actions.append("NotAction " + orjson.dumps(statement["NotAction"]).decode()[:80])
-        if not actions:
-            continue
-        resources = [r for r in _as_list(statement.get("Resource")) if isinstance(r, str)]
-        every_resource = any(ALL_RESOURCES.match(r.strip()) for r in resources) or "NotResource" in statement
-        grants.append({"sid": statement.get("Sid"), "actions": actions,
-                       "every_resource": every_resource, "resources": resources[:5],
-                       "condition": bool(statement.get("Condition"))})
-    return grants
-
-
-def is_full_access(grants):
-    """True when some grant covers every resource: the policy is admin-equivalent."""
-    return any(g["every_resource"] for g in grants)
-
-
-def outside_principals(document, role_account):
-    """Who outside the role's account a trust policy lets assume it: [(kind, principal, conditioned)].
-
-    kind is 'anyone' ("*" or NotPrincipal), 'other account', or 'web identity' (a public
-    identity provider with no Condition, which admits any of its users).
-    """
-    found = []
-    for statement in _allow_statements(document):
-        conditioned = bool(statement.get("Condition"))
-        if "NotPrincipal" in statement:
-            found.append(("anyone", "NotPrincipal " + orjson.dumps(statement["NotPrincipal"]).decode()[:80], conditioned))
-        principal = statement.get("Principal")
-        if principal == "*":
-            found.append(("anyone", "*", conditioned))
-            continue
-        if not isinstance(principal, dict):
-            continue
-        for key, values in principal.items():
-            for value in _as_list(values):
-                if not isinstance(value, str):
-                    continue
-                if key == "AWS" and value.strip() == "*":
-                    found.append(("anyone", "*", conditioned))
-                elif key in ("AWS", "Federated"):
-                    account = _account_of(value)
-                    if account and account != role_account:
-                        found.append(("other account", value, conditioned))
-                    elif key == "Federated" and not value.startswith("arn:") and not conditioned:
-                        found.append(("web identity", value, conditioned))
-    return found
-
-
-def _account_of(principal):
-    principal = principal.strip()
-    if ACCOUNT_ID.match(principal):
-        return principal
-    match = ACCOUNT_IN_ARN.match(principal)
-    return match.group(1) if match else None
 
 
 # ---------------------------------------------------------------- helpers for find() detections
@@ -421,7 +313,7 @@ def find_federation_tokens(con):
     """)
     for row in rows:
         arns = [item.get("arn") if isinstance(item, dict) else item
-                for item in _as_list(orjson.loads(row["policy_arns"]) if row["policy_arns"] else None)]
+                for item in as_list(orjson.loads(row["policy_arns"]) if row["policy_arns"] else None)]
         admin_arns = [arn for arn in arns if isinstance(arn, str) and ADMIN_MANAGED_POLICY.match(arn)]
         document, problem = read_policy(row["policy"]) if row["policy"] else (None, None)
         full = bool(document) and is_full_access(wildcard_grants(document))

@@ -28,6 +28,7 @@ exit status: 0 every input read, 1 some input failed (named on stderr) or a runt
 error, 2 bad arguments, 130 interrupted (rerun to finish; nothing is lost or doubled).
 """
 import collections
+import concurrent.futures
 import contextlib
 import itertools
 import multiprocessing
@@ -38,19 +39,22 @@ import time
 import uuid
 from pathlib import Path
 
-import duckdb
-import numpy as np
-import orjson
-import pyarrow as pa
+import common  # first: Ctrl-C while the libraries below load ends with one line
+
+common.stop_quietly_until_started()
+
+import duckdb  # noqa: E402
+import numpy as np  # noqa: E402
+import orjson  # noqa: E402
+import pyarrow as pa  # noqa: E402
 # DuckDB loads pyarrow.dataset (about 60 MB of code) on its first Arrow scan. Imported here,
 # before the parser processes are forked, it is loaded once and shared with them instead of
 # being loaded again in each.
-import pyarrow.dataset  # noqa: F401
+import pyarrow.dataset  # noqa: F401,E402
 
-import casedb
-import common
-import logfiles
-from common import ToolError, UsageError, format_time, md_table, terminal_safe
+import casedb  # noqa: E402
+import logfiles  # noqa: E402
+from common import ToolError, UsageError, format_time, md_table, terminal_safe  # noqa: E402
 
 FILE_ROW_SCHEMA = [
     ("path", pa.string()), ("size", pa.int64()), ("modified_at", pa.timestamp("us", tz="UTC")),
@@ -76,7 +80,22 @@ def ingest(argv):
     if argv[2:].count("-") > 1:
         raise UsageError("standard input (-) can be given only once")
     db_path, inputs = argv[1], list(dict.fromkeys(argv[2:]))
+    # Arguments are checked before anything is created: a run that fails them leaves no
+    # database file and no DATABASE.tmp/ behind.
+    missing = [path for path in inputs if path != "-" and not os.path.exists(path)]
+    if missing:
+        raise UsageError(f"input {terminal_safe(missing[0])!r} does not exist"
+                         + (f" (nor {len(missing) - 1} other input(s))" if len(missing) > 1 else "")
+                         + " - nothing was read or created")
+    if os.path.isdir(db_path):
+        raise UsageError(f"DATABASE {terminal_safe(db_path)!r} is a folder; give a database file name")
     run = Run(db_path, argv)
+    run.discover(inputs)
+    if not run.items and not run.file_rows and "-" not in inputs:
+        raise ToolError(f"no files found in {', '.join(terminal_safe(i) for i in inputs)} - nothing to read "
+                        "(give the folder the trail's logs were downloaded to); no database was created"
+                        if not os.path.exists(db_path) else
+                        f"no files found in {', '.join(terminal_safe(i) for i in inputs)} - nothing to read")
     # The parser processes are forked before DuckDB starts its threads: forking is cheap
     # and safe then, and they never touch the database.
     with ParserPool(run.batch_bytes) as parsers:
@@ -92,8 +111,8 @@ def ingest(argv):
         except duckdb.Error as error:
             raise ToolError(database_error(db_path, error)) from None
         except logfiles.PartNotWritten as error:
-            raise ToolError(f"{error} - free disk space and run the same command again; everything stored "
-                            "before is kept") from None
+            raise ToolError(f"{error} - free disk space (or set CLOUDTRAIL_BATCH_MB lower: less is staged at "
+                            "once) and run the same command again; everything stored before is kept") from None
         finally:
             con.close()
     return run.exit_code()
@@ -113,14 +132,22 @@ class Run:
         self.file_rows = []             # ingested_files rows waiting for the next commit
         self.seen_hashes = {}
         self.stdin_total = None
+        self.with_stdin = False
+        self.items = []
         self.progress = None
         # A batch of extracted rows is a quarter of DuckDB's memory limit, at most 512 MB (at the
         # default 2GB some 140,000 records: more than one DuckDB row group, which DuckDB writes
         # straight to the file; smaller batches go through its write-ahead log, 15% slower).
         default_mb = min(BATCH_MB, max(32, casedb.memory_limit_bytes() / 4 / 1024 / 1024))
-        self.batch_bytes = common.env_number("CLOUDTRAIL_BATCH_MB", default_mb, float) * 1024 * 1024
+        self.batch_bytes = common.env_number("CLOUDTRAIL_BATCH_MB", default_mb, float, low=1, high=16384) * 1024 * 1024
 
     # ------------------------------------------------------------ plan
+
+    def discover(self, inputs):
+        """Walks the inputs (before the database is opened: nothing is created for a run that
+        finds nothing to read)."""
+        self.with_stdin = "-" in inputs
+        self.items = list(logfiles.discover([i for i in inputs if i != "-"], self.discovery_problem))
 
     def execute(self, con, inputs, parsers):
         known = {path: (size, mtime_ns, status) for path, size, mtime_ns, status in con.execute(
@@ -129,13 +156,13 @@ class Run:
             "select sha256, min(path) from ingested_files where status in ('loaded', 'partial') "
             "and sha256 is not null group by sha256").fetchall())
         to_read = []
-        for item in logfiles.discover([i for i in inputs if i != "-"], self.discovery_problem):
-            previous = known.get(item.path)
+        for item in self.items:
+            previous = known.get(logfiles.display_path(item.path))
             unchanged = previous is not None and previous[:2] == (item.size, item.mtime_ns)
             if item.status:
                 # Named-file skips (digests, other bucket objects) are recorded once.
                 if not (unchanged and previous[2] == item.status):
-                    self.finish_file(logfiles.FileResult(item.path, item.size, item.mtime_ns,
+                    self.finish_file(logfiles.FileResult(logfiles.display_path(item.path), item.size, item.mtime_ns,
                                                          status=item.status, reason=item.reason), 0)
                 else:
                     self.counts["unchanged"] += 1
@@ -144,6 +171,7 @@ class Run:
             else:
                 to_read.append(item)
         to_read.sort(key=logfiles.delivery_order)
+        check_staging_space(self.db_path, to_read, self.batch_bytes)
         self.progress = Progress(len(to_read), sum(item.size for item in to_read))
         with shared_folder(self.db_path) as folder:
             self.store(con, parsers.results(to_read, "-" in inputs, folder))
@@ -151,7 +179,7 @@ class Run:
 
     def discovery_problem(self, item):
         """A path that could not be walked (unreadable folder, link loop, missing input)."""
-        result = logfiles.FileResult(item.path, status=item.status, reason=item.reason)
+        result = logfiles.FileResult(logfiles.display_path(item.path), status=item.status, reason=item.reason)
         self.finish_file(result, 0)
         if result.status == "skipped":
             self.note_problem(result)
@@ -160,7 +188,7 @@ class Run:
         """An input that could not be (fully) read: named on stderr, kept for the analyst log."""
         self.problems.append((item.path, item.status, item.reason))
         if len(self.problems) <= MAX_PROBLEM_LINES:
-            print(f"analyze_ingest.py: {terminal_safe(item.path)}: {item.status}: {terminal_safe(item.reason)}",
+            print(f"analyze_ingest.py: {one_line(item.path)}: {item.status}: {one_line(item.reason)}",
                   file=sys.stderr)
         elif len(self.problems) == MAX_PROBLEM_LINES + 1:
             print(f"analyze_ingest.py: more inputs with problems; all are listed in the analyst log "
@@ -256,7 +284,7 @@ class Run:
         stdin.bad_records += chunk.bad_records
         stdin.problems.extend(chunk.problems[: max(0, logfiles.MAX_PROBLEMS_KEPT - len(stdin.problems))])
         for problem in chunk.problems[:MAX_PROBLEM_LINES]:
-            print(f"analyze_ingest.py: <stdin>: {terminal_safe(problem)}", file=sys.stderr)
+            print(f"analyze_ingest.py: <stdin>: {one_line(problem)}", file=sys.stderr)
 
     def write_file_rows(self, con, replace=True):
         """Writes the pending ingested_files rows; a file read again replaces its old row."""
@@ -273,6 +301,10 @@ class Run:
 
     def close_stdin(self, con):
         stdin = self.stdin_total
+        if stdin is None and self.with_stdin:
+            # Nothing at all arrived on standard input: said, recorded, and exit 1.
+            stdin = self.stdin_total = logfiles.FileResult("<stdin>")
+            stdin.new = 0
         if stdin is None:
             return
         if stdin.bad_records:
@@ -356,6 +388,12 @@ class Run:
 
 # ---------------------------------------------------------------- helpers
 
+def one_line(text):
+    """Untrusted text (a file name, a reason quoting it) for one stderr line: control and
+    bidirectional characters escaped, a newline shown as \\x0a so it cannot start a forged line."""
+    return terminal_safe(text).replace("\n", "\\x0a")
+
+
 class Batch:
     """The parts (Arrow files of extracted rows) of a batch of files, in input order."""
 
@@ -399,11 +437,14 @@ def group_files(items, task_bytes=TASK_BYTES):
 
 def database_error(db_path, error):
     """One line for a DuckDB error, with what to do about a full disk."""
-    message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    message = common.first_line(error)
     if any(sign in message for sign in ("No space left", "File too large", "Could not write", "Disk quota")):
-        return (f"{db_path}: cannot write to the database ({message}) - free disk space (or set "
-                "CLOUDTRAIL_MEMORY_LIMIT higher to spill less) and run the same command again; "
-                "everything stored before is kept")
+        # The database, DuckDB's spill files and the staged parser output all live beside the
+        # database; a lower CLOUDTRAIL_BATCH_MB stages less at once (a higher memory limit
+        # would only make the batches, and so the staging, larger).
+        return (f"{db_path}: cannot write to the database ({message}) - free disk space in its folder "
+                "(or set CLOUDTRAIL_BATCH_MB lower to stage less at once) and run the same command "
+                "again; everything stored before is kept")
     return f"{db_path}: database error: {message}"
 
 
@@ -428,30 +469,70 @@ def shared_folder(db_path):
         yield str(folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            base.rmdir()            # only when empty: DuckDB may still be using it
+
+
+# Extracted rows (the parts staged in DATABASE.tmp/) are about this many times the gzip input.
+STAGING_GROWTH = 16
+
+
+def check_staging_space(db_path, to_read, batch_bytes):
+    """Stops before reading when the database's folder has clearly too little free space for
+    the parts staged there: up to two batches of extracted rows at once (fewer for a small
+    input), plus the events they become. Says which setting stages less."""
+    input_bytes = sum(item.size for item in to_read)
+    staged = min(2 * batch_bytes + TASK_BYTES * STAGING_GROWTH, input_bytes * STAGING_GROWTH)
+    folder = Path(db_path).resolve().parent
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return
+    needed = staged + input_bytes * 2        # the database itself grows by about twice the gzip input
+    if free < needed:
+        raise ToolError(f"{folder}: {free / 1e6:,.0f} MB free, but this ingest needs about {needed / 1e6:,.0f} MB "
+                        f"there ({staged / 1e6:,.0f} MB of parsed records staged at once in "
+                        f"{Path(db_path).name}.tmp/, the rest for the database) - free disk space, or set "
+                        "CLOUDTRAIL_BATCH_MB lower to stage less at once")
 
 
 def task_size(task):
     function, (argument, _) = task
-    return sum(item.size for item in argument) if function is logfiles.read_group else len(argument[1])
+    return sum(item.size for item in argument) if function is logfiles.read_group else len(argument[1] or b"")
 
 
-def stdin_chunks():
-    """Standard input in chunks of whole lines: (label, bytes, number of the first line)."""
+def stdin_chunks(max_line_mb=logfiles.MAX_DECOMPRESSED_MB):
+    """Standard input in chunks of whole lines: (label, bytes, number of the first line).
+    A line longer than max_line_mb is not kept in memory: it is skipped and handed on as
+    (label, None, its line number, its length), to be counted as a bad record."""
     stream = sys.stdin.buffer
-    carry, line_number = b"", 1
+    limit = max_line_mb * 1024 * 1024
+    carry, line_number, skipped = b"", 1, None
     while True:
         block = stream.read(STDIN_CHUNK_BYTES)
         if not block:
             break
+        if skipped is not None:
+            cut = block.find(b"\n")
+            if cut < 0:
+                skipped += len(block)
+                continue
+            yield "<stdin>", None, line_number, skipped + cut
+            line_number, skipped, block = line_number + 1, None, block[cut + 1:]
         block = carry + block
         cut = block.rfind(b"\n")
         if cut < 0:
-            carry = block
+            if len(block) > limit:
+                carry, skipped = b"", len(block)
+            else:
+                carry = block
             continue
         chunk, carry = block[: cut + 1], block[cut + 1:]
         yield "<stdin>", chunk, line_number
         line_number += chunk.count(b"\n")
-    if carry.strip():
+    if skipped is not None:
+        yield "<stdin>", None, line_number, skipped
+    elif carry.strip():
         yield "<stdin>", carry, line_number
 
 
@@ -463,10 +544,13 @@ class ParserPool:
     """
 
     def __init__(self, batch_bytes):
-        self.workers = common.env_number("CLOUDTRAIL_WORKERS", os.cpu_count() or 2)
-        # A cap on each parser's own DuckDB (it takes only what a task needs; a record of tens
-        # of MB needs a few hundred MB to be split into columns).
-        self.parser_memory = f"{max(512, casedb.memory_limit_bytes() // 4 // 1_000_000)}MB"
+        self.workers = common.env_number("CLOUDTRAIL_WORKERS", os.cpu_count() or 2, low=1, high=common.max_workers())
+        # A cap on each parser's own DuckDB: a quarter of the memory limit (it takes only what a
+        # task needs; a record of tens of MB needs a few hundred MB to be split into columns,
+        # and a record too large for the cap is counted as bad, naming CLOUDTRAIL_MEMORY_LIMIT).
+        # The floor is 32 MB (below it extraction is several times slower); it used to be
+        # 512 MB, which made CLOUDTRAIL_MEMORY_LIMIT=100MB mean 2.7 GB on one large file.
+        self.parser_memory = f"{max(32, casedb.memory_limit_bytes() // 4 // 1_000_000)}MB"
         # Compressed input handed out ahead of the parent: about two batches once parsed and
         # extracted (gzip JSON grows about sixteen times into extracted rows), enough that the
         # parsers never wait for the parent's insert.
@@ -478,27 +562,48 @@ class ParserPool:
         # smaller than memory requires: halving them made a 2M-event ingest 2 s slower.
         self.task_bytes = max(256 * 1024, min(TASK_BYTES, casedb.memory_limit_bytes() // 512,
                                               int(batch_bytes) // 16 // 8))
-        self.max_file_mb = common.env_number("CLOUDTRAIL_MAX_FILE_MB", logfiles.MAX_DECOMPRESSED_MB)
+        self.max_file_mb = common.env_number("CLOUDTRAIL_MAX_FILE_MB", logfiles.MAX_DECOMPRESSED_MB, low=1, high=1024 * 1024)
         self.pool = None
 
     def __enter__(self):
         if self.workers > 1:
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-            self.pool = multiprocessing.get_context(method).Pool(
-                self.workers, initializer=logfiles.init_worker, initargs=(self.max_file_mb, True, self.parser_memory))
+            # concurrent.futures rather than multiprocessing.Pool: when a parser dies (the
+            # kernel's out-of-memory killer, kill -9), Pool silently replaces it and its task
+            # never returns, so the ingest would wait forever; here the wait ends with
+            # BrokenProcessPool.
+            self.pool = concurrent.futures.ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context(method),
+                initializer=logfiles.init_worker, initargs=(self.max_file_mb, True, self.parser_memory))
+            # With fork, the first task starts every parser: now, before DuckDB starts threads.
+            # Ctrl-C and SIGTERM are held back meanwhile; each parser sets its own handling,
+            # then lets them through (a signal between fork and set-up ran the parent's handler
+            # in the child: a traceback).
+            held = common.block_signals()
+            try:
+                self.pool.submit(os.getpid).result()
+            finally:
+                common.unblock_signals(held)
         return self
 
     def __exit__(self, *exc):
         if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
+            processes = list((getattr(self.pool, "_processes", None) or {}).values())
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                with contextlib.suppress(OSError, ValueError):
+                    process.terminate()
+            for process in processes:
+                with contextlib.suppress(OSError, ValueError, AssertionError):
+                    process.join()
 
     def results(self, to_read, with_stdin, folder):
         """(FileResults, part) pairs in input order; small jobs are parsed in this process.
         Parts are Arrow files of extracted rows, written into folder."""
         total = sum(item.size for item in to_read)
         tasks = [(logfiles.read_group, (group, folder)) for group in group_files(to_read, self.task_bytes)]
-        stdin_tasks = ((logfiles.read_chunk, (chunk, folder)) for chunk in stdin_chunks()) if with_stdin else iter(())
+        stdin_tasks = ((logfiles.read_chunk, (chunk, folder)) for chunk in stdin_chunks(self.max_file_mb)) \
+            if with_stdin else iter(())
         if self.pool is None or (total < INLINE_BYTES and not with_stdin):
             logfiles.init_worker(self.max_file_mb, in_pool=False, duckdb_memory=self.parser_memory)
             for function, argument in itertools.chain(tasks, stdin_tasks):
@@ -513,13 +618,19 @@ class ParserPool:
                 if task is None:
                     break
                 size = task_size(task)
-                pending.append((size, self.pool.apply_async(task[0], (task[1],))))
+                pending.append((size, self.pool.submit(task[0], task[1])))
                 in_flight += size
             if not pending:
                 break
             size, result = pending.popleft()
             in_flight -= size
-            yield result.get()
+            try:
+                yield result.result()
+            except concurrent.futures.process.BrokenProcessPool:
+                raise ToolError("a parser process ended unexpectedly (killed from outside, most likely by the "
+                                "system for lack of memory) - everything stored before is kept; run the same "
+                                "command again, with CLOUDTRAIL_WORKERS or CLOUDTRAIL_MEMORY_LIMIT lower if it "
+                                "happens again") from None
 
 
 class Progress:

@@ -363,11 +363,11 @@ def run(argv):
     try:
         con, context = detections.open_scope(db_path, since, until)
     except duckdb.Error as error:
-        raise common.ToolError(f"{db_path}: database error: {str(error).strip().splitlines()[0]}") from None
+        raise common.database_error(db_path, error) from None
     try:
         return _overview(argv, con, context, started)
     except duckdb.Error as error:
-        raise common.ToolError(f"{db_path}: database error: {str(error).strip().splitlines()[0]}") from None
+        raise common.database_error(db_path, error) from None
     finally:
         con.close()
 
@@ -442,7 +442,7 @@ def _charts(con, identities, source_ips, folder, moment):
             png = draw(common.new_output_path(folder, name, ".png", moment))
         except detections.CHART_ERRORS as error:
             notes.append(f"The chart '{caption}' could not be drawn: "
-                         f"{md_text(str(error).splitlines()[0] if str(error) else type(error).__name__)}")
+                         f"{md_text(common.first_line(error))}")
             continue
         if png:
             drawn.append((caption, png))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from common import ToolError, env_number, env_text
+from common import ToolError, env_number, env_size, env_text, max_workers
 
 DEFAULT_MEMORY_LIMIT = "2GB"
 
@@ -189,7 +189,8 @@ where in_window(event_time);
 EXTRACT_SQL = """
 select
     nullif(r.eventID, '') as event_id,
-    try_cast(r.eventTime as timestamptz) as event_time,
+    case when parsed_time > timestamptz '1970-01-01 00:00:00+00' and parsed_time < timestamptz '9000-01-01 00:00:00+00'
+         then parsed_time end as event_time,
     r.eventSource as event_source,
     r.eventName as event_name,
     r.awsRegion as aws_region,
@@ -232,9 +233,15 @@ select
     nullif(concat_ws('; ',
         case when nullif(r.eventID, '') is null then 'no eventID: event_id is a hash of the record' end,
         case when r.eventTime is null then 'no eventTime'
-             when try_cast(r.eventTime as timestamptz) is null then 'eventTime not understood: ' || left(r.eventTime, 80) end
+             when parsed_time is null then 'eventTime not understood: ' || left(r.eventTime, 80)
+             when not (parsed_time > timestamptz '1970-01-01 00:00:00+00' and parsed_time < timestamptz '9000-01-01 00:00:00+00')
+             then 'eventTime not a real time (before 1970 or after 8999, or infinity): ' || left(r.eventTime, 80) end
     ), '') as ingest_note
 from (
+  -- The time is read once; DuckDB also reads 'infinity', '-infinity', 'epoch' and years past
+  -- 9999, none of which is a time CloudTrail writes: those rows get NULL and a note.
+  select *, try_cast(r.eventTime as timestamptz) as parsed_time
+  from (
     select
         json_transform(record, '{
             "eventID": "VARCHAR", "eventTime": "VARCHAR", "eventSource": "VARCHAR",
@@ -257,6 +264,7 @@ from (
         }') as r,
         record, source_file
     from records
+  )
 )
 """
 
@@ -323,21 +331,18 @@ from batch
 
 def memory_limit():
     """DuckDB memory_limit from $CLOUDTRAIL_MEMORY_LIMIT (default 2GB)."""
-    value = env_text("CLOUDTRAIL_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
-    if not re.fullmatch(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value, re.IGNORECASE):
-        raise ToolError(f"CLOUDTRAIL_MEMORY_LIMIT={value!r} is not a size like 2GB or 512MB")
-    return value
-
-
-_UNITS = {"b": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "tb": 1000 ** 4,
-          "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3, "tib": 1024 ** 4}
+    memory_limit_bytes()
+    return env_text("CLOUDTRAIL_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
 
 
 def memory_limit_bytes():
     """The memory limit in bytes (DuckDB reads KB, MB, GB as powers of 1000)."""
-    number, unit = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([A-Za-z]+)", memory_limit()).groups()
-    return int(float(number) * _UNITS[unit.lower()])
+    return env_size("CLOUDTRAIL_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
 
+
+# Never load or download a DuckDB extension: the toolkit works offline, and a file that is not
+# a DuckDB database (SQLite, say) would otherwise make DuckDB fetch a reader from the Internet.
+NO_EXTENSIONS = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 _LOCK_HOLDER = re.compile(r"PID (\d+)")
 
@@ -355,14 +360,16 @@ def connect(db_path, create=False, threads=None, memory=None):
         raise ToolError(f"{db_path}: no such database - run analyze_ingest.py first")
     if path.is_dir():
         raise ToolError(f"{db_path}: is a folder, not a database file")
-    wait_seconds = env_number("CLOUDTRAIL_LOCK_WAIT", 0, float)
+    _check_file_kind(path, db_path)
+    wait_seconds = env_number("CLOUDTRAIL_LOCK_WAIT", 0, float, high=7 * 24 * 3600)
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
             con = duckdb.connect(str(path), config={
                 "memory_limit": memory or memory_limit(),
                 "temp_directory": str(path.parent / (path.name + ".tmp")),
-                "threads": env_number("CLOUDTRAIL_THREADS", threads or os.cpu_count() or 2),
+                "threads": env_number("CLOUDTRAIL_THREADS", threads or os.cpu_count() or 2, low=1, high=max_workers()),
+                **NO_EXTENSIONS,
             })
             break
         except duckdb.IOException as error:
@@ -387,6 +394,27 @@ def connect(db_path, create=False, threads=None, memory=None):
     return con
 
 
+# DuckDB database files carry these bytes at offset 8.
+_DUCKDB_MAGIC = b"DUCK"
+
+
+def _check_file_kind(path, db_path):
+    """Refuses an existing file that is not a DuckDB database before DuckDB opens it."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+    except FileNotFoundError:
+        return
+    except IsADirectoryError:
+        raise ToolError(f"{db_path}: is a folder, not a database file") from None
+    except OSError as error:
+        raise ToolError(f"{db_path}: cannot open ({error.strerror})") from None
+    if head and head[8:12] != _DUCKDB_MAGIC:
+        kind = " (it is a SQLite database)" if head.startswith(b"SQLite format 3") else ""
+        raise ToolError(f"{db_path}: not a case database made by this toolkit{kind} - give the name of a "
+                        "new file or of a database analyze_ingest.py created; this file was not changed")
+
+
 def _first_line(message):
     return message.strip().splitlines()[0] if message.strip() else "unknown error"
 
@@ -397,7 +425,45 @@ MIGRATIONS = (
 )
 
 
+# Written into every case database at creation: a database without it (and without the
+# tables an older toolkit database has) was made by something else and is never changed.
+MARKER_SQL = """
+create table if not exists toolkit_info (key varchar primary key, value varchar);
+insert or ignore into toolkit_info values ('made_by', 'cloudtrail-toolkit'), ('schema_version', '1');
+"""
+
+
+def check_own_database(con):
+    """Refuses (ToolError, one line) a database that holds objects but was not made by the
+    toolkit; marks a new, empty database (and an older toolkit database) as the toolkit's."""
+    objects = dict(con.execute("""
+        select name, kind from (
+            select table_name as name, 'table' as kind from duckdb_tables()
+            where database_name = current_database() and not internal
+            union all
+            select view_name, 'view' from duckdb_views()
+            where database_name = current_database() and not internal
+            union all
+            select function_name, 'macro' from duckdb_functions()
+            where database_name = current_database() and not internal and function_type like '%macro%'
+        ) order by name""").fetchall())
+    if "toolkit_info" in objects:
+        return
+    columns = {(table, column) for table, column in con.execute("""
+        select table_name, column_name from duckdb_columns()
+        where database_name = current_database() and table_name in ('events', 'ingested_files')""").fetchall()}
+    older_toolkit = {("events", "event_id"), ("events", "record"), ("events", "load_id"),
+                     ("ingested_files", "path"), ("ingested_files", "sha256")} <= columns
+    if objects and not older_toolkit:
+        path = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchall()
+        shown = ", ".join(f"{kind} {name}" for name, kind in list(objects.items())[:5])
+        raise ToolError(f"{path[0][0] if path else 'database'}: not a case database made by this toolkit "
+                        f"(it holds {shown}) - give the name of a new file; this database was not changed")
+    con.execute(MARKER_SQL)
+
+
 def ensure_schema(con):
+    check_own_database(con)
     con.execute(SCHEMA_SQL)
     for statement in MIGRATIONS:
         con.execute(statement)
@@ -408,6 +474,9 @@ def open_case(db_path):
     con = connect(db_path)
     try:
         ensure_schema(con)
+    except ToolError:
+        con.close()
+        raise
     except duckdb.Error as error:
         con.close()
         raise ToolError(f"{db_path}: cannot prepare the database ({_first_line(str(error))})") from None

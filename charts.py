@@ -27,6 +27,58 @@ def chart_label(text, limit=40):
     return _MATHTEXT.sub(r"\\\1", value) or "(none)"
 
 
+def wrapped_label(text, width=40, lines=3):
+    """Like chart_label, for an axis label: wrapped onto up to `lines` lines of `width`
+    characters rather than cut, so long ARNs and bucket names stay readable."""
+    value = common.terminal_safe("" if text is None else str(text)).replace("\n", " ")
+    # Break after / : - and spaces, the natural joints of identities and bucket names.
+    parts, line = [], ""
+    for token in re.findall(r"[^/:\- ]*[/:\- ]?", value):
+        while len(token) > width:
+            if line:
+                parts.append(line)
+                line = ""
+            parts.append(token[:width])
+            token = token[width:]
+        if len(line) + len(token) > width and line:
+            parts.append(line.rstrip())
+            line = ""
+        line += token
+    parts = [part for part in parts + [line.rstrip()] if part] or [""]
+    if len(parts) > lines:
+        parts = parts[:lines]
+        parts[-1] = parts[-1][: width - 3] + "..."
+    return _MATHTEXT.sub(r"\\\1", "\n".join(parts)) or "(none)"
+
+
+LOG_SCALE_SPREAD = 100    # bars whose largest is this many times the smallest get a log scale
+
+
+def _value_axis(axis, values, value_label):
+    """Integer ticks, or a log scale when the counts span orders of magnitude (a 37-event
+    attacker next to an 11,538-event service would be invisible on a linear scale)."""
+    positive = [v for v in values if v and v > 0]
+    if positive and max(positive) / min(positive) >= LOG_SCALE_SPREAD:
+        axis.set_xscale("log")
+        axis.set_xlabel(f"{value_label} (log scale)")
+    else:
+        axis.xaxis.get_major_locator().set_params(integer=True)
+        axis.set_xlabel(value_label)
+
+
+def _severity_legend(axis, colours):
+    """A legend for bars coloured by severity (colours from SEVERITY_COLOURS)."""
+    if not isinstance(colours, (list, tuple)) or not colours:
+        return
+    names = {colour: severity for severity, colour in SEVERITY_COLOURS.items()}
+    if not set(colours) <= set(names):
+        return
+    from matplotlib.patches import Patch
+    shown = [severity for severity in reversed(list(SEVERITY_RANK)) if SEVERITY_COLOURS[severity] in set(colours)]
+    axis.legend(handles=[Patch(color=SEVERITY_COLOURS[s], label=s) for s in shown], title="severity",
+                loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, title_fontsize=8)
+
+
 _BUCKETS = [("1min", "per minute"), ("5min", "per 5 minutes"), ("10min", "per 10 minutes"),
             ("30min", "per 30 minutes"), ("1h", "per hour"), ("3h", "per 3 hours"), ("6h", "per 6 hours"),
             ("12h", "per 12 hours"), ("1D", "per day"), ("7D", "per week"), ("30D", "per 30 days")]
@@ -107,15 +159,21 @@ def bar_chart(labels, values, title, value_label, path, colours=None, label_limi
     """Horizontal bars, largest at the top; None when there is nothing to draw."""
     if not labels:
         return None
-    height = max(2.5, 0.4 * len(labels) + 1.2)
+    shown = [wrapped_label(label, label_limit) for label in labels]
+    lines = max(label.count("\n") + 1 for label in shown)
+    height = max(2.5, (0.4 + 0.15 * (lines - 1)) * len(labels) + 1.2)
     figure, axis = plt.subplots(figsize=(9, height))
     positions = range(len(labels))[::-1]
     axis.barh(list(positions), values, color=colours or "#4c72b0")
     axis.set_yticks(list(positions))
-    axis.set_yticklabels([chart_label(label, label_limit) for label in labels], fontsize=8)
-    axis.set_xlabel(value_label)
+    axis.set_yticklabels(shown, fontsize=8)
+    _value_axis(axis, values, value_label)
+    for position, value in zip(positions, values):      # the count at each bar's end: exact on a log scale too
+        axis.text(value, position, f" {value:,}", va="center", fontsize=8)
+    if axis.get_xscale() == "linear":
+        axis.set_xlim(0, max(values) * 1.12 or 1)
+    _severity_legend(axis, colours)
     axis.set_title(chart_label(title, 90))
-    axis.xaxis.get_major_locator().set_params(integer=True)
     return _save(figure, path)
 
 
@@ -125,7 +183,9 @@ def stacked_bar_chart(labels, segments, title, value_label, path, label_limit=60
     if not labels:
         return None
     positions = list(range(len(labels)))[::-1]
-    figure, axis = plt.subplots(figsize=(10, max(2.5, 0.4 * len(labels) + 1.4)))
+    shown = [wrapped_label(label, label_limit) for label in labels]
+    lines = max(label.count("\n") + 1 for label in shown)
+    figure, axis = plt.subplots(figsize=(10, max(2.5, (0.4 + 0.15 * (lines - 1)) * len(labels) + 1.4)))
     left = [0] * len(labels)
     for name, values, colour in segments:
         axis.barh(positions, values, left=left, color=colour, label=chart_label(name))
@@ -135,7 +195,7 @@ def stacked_bar_chart(labels, segments, title, value_label, path, label_limit=60
             axis.text(total, position, f" {total:,}", va="center", fontsize=8)
         axis.set_xlim(0, max(left) * 1.12 or 1)
     axis.set_yticks(positions)
-    axis.set_yticklabels([chart_label(label, label_limit) for label in labels], fontsize=8)
+    axis.set_yticklabels(shown, fontsize=8)
     axis.xaxis.get_major_locator().set_params(integer=True)
     axis.set_xlabel(value_label)
     axis.set_title(chart_label(title, 90))
@@ -189,9 +249,15 @@ def _time_axis(axis):
 
 
 def _save(figure, path):
+    """Renders the chart in memory, then writes it to a new file; a write that fails (folder full
+    or not writable) leaves no partial PNG and is one line (ToolError)."""
+    import io
+
+    buffer = io.BytesIO()
     try:
         figure.tight_layout()
-        figure.savefig(path, dpi=100)
+        figure.savefig(buffer, dpi=100, format="png")
     finally:
         plt.close(figure)
+    common.write_new_file(path, buffer.getvalue())
     return path

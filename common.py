@@ -4,15 +4,21 @@ the analyst log, and escaping of untrusted log text.
 The database lives in casedb.py, log reading in logfiles.py, detections in
 detections.py, markdown reports in reports.py and charts in charts.py.
 """
+import contextlib
 import datetime as dt
+import errno
+import math
 import os
 import re
+import signal
+import stat
 import sys
 from pathlib import Path
 
 import orjson
 
 EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_TERMINATED = 143          # 128 + SIGTERM, as a shell reports a process ended by `kill`
 UTC = dt.timezone.utc
 
 
@@ -24,28 +30,160 @@ class ToolError(Exception):
     """A runtime problem the analyst can fix: one line on stderr, exit 1."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: unwinds like Ctrl-C (so every cleanup for an interrupt runs), exit 143."""
+
+
+# The signal that stopped the run (SIGINT or SIGTERM), or None. Set by the handlers run_cli
+# installs, so that an interrupt turned into another error on the way up (DuckDB reports a
+# Ctrl-C inside a query as its own InterruptException) still ends as an interrupt.
+received_signal = None
+
+
+def _on_signal(number, frame):
+    global received_signal
+    if received_signal is not None:
+        # A second Ctrl-C or SIGTERM while the first one is being cleaned up: stop now.
+        # Everything committed is kept either way (DuckDB's write-ahead log).
+        os._exit(EXIT_TERMINATED if number == signal.SIGTERM else EXIT_INTERRUPTED)
+    received_signal = number
+    raise Terminated() if number == signal.SIGTERM else KeyboardInterrupt()
+
+
+def _stop_before_start(number, frame):
+    prog = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "tool"
+    what = "terminated (SIGTERM)" if number == signal.SIGTERM else "interrupted"
+    os.write(2, f"{prog}: {what} before it started - nothing was done\n".encode())
+    os._exit(EXIT_TERMINATED if number == signal.SIGTERM else EXIT_INTERRUPTED)
+
+
+def stop_quietly_until_started():
+    """For a script's first lines, before its libraries load (a second or two): Ctrl-C or
+    SIGTERM then ends it with one line instead of a traceback from inside an import. run_cli
+    replaces these handlers when the work starts."""
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, _stop_before_start)
+
+
+def block_signals():
+    """Holds Ctrl-C and SIGTERM back (until unblock_signals) while processes are forked: a child
+    must not run the parent's handler between the fork and its own set-up."""
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
+def unblock_signals(previous=None):
+    signal.pthread_sigmask(signal.SIG_SETMASK, previous) if previous is not None else \
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
+def install_signal_handlers():
+    """Ctrl-C (SIGINT) and SIGTERM both unwind the run as KeyboardInterrupt; run_cli turns
+    them into one line and exit 130 or 143."""
+    global received_signal
+    received_signal = None
+    previous = {}
+    for number in (signal.SIGINT, signal.SIGTERM):
+        try:
+            previous[number] = signal.signal(number, _on_signal)
+        except ValueError:
+            pass        # not the main thread (a test calling main() from a thread): leave as is
+    return previous
+
+
+def restore_signal_handlers(previous):
+    for number, handler in previous.items():
+        signal.signal(number, handler)
+
+
+def wants_help(argv):
+    return any(argument in ("-h", "--help") for argument in argv[1:])
+
+
 def run_cli(doc, argv, body):
     """Runs body(argv) and turns its errors into one stderr line and an exit code.
 
-    doc is the script's module docstring, printed as the usage text.
+    doc is the script's module docstring, printed as the usage text. -h or --help prints it
+    and exits 0 before anything else happens; the CLOUDTRAIL_* settings are checked before
+    body runs (a bad one is a usage error naming it); Ctrl-C exits 130 and SIGTERM 143, each
+    with one line, whatever the body was doing when it arrived.
     """
+    global _depth
     prog = Path(argv[0]).name if argv else "tool"
+    if wants_help(argv):
+        print(doc.strip())
+        return EXIT_OK
+    if _depth:
+        # A script run by another in the same process (the hunt runs each detector's main):
+        # an interrupt goes on up to the outermost run_cli, which says it once.
+        _depth += 1
+        try:
+            return _run_body(prog, doc, argv, body)
+        finally:
+            _depth -= 1
+    previous = install_signal_handlers()
+    _depth += 1
     try:
-        return body(argv)
+        return _run_body(prog, doc, argv, body)
+    except KeyboardInterrupt:
+        terminated = received_signal == signal.SIGTERM
+        what = "terminated (SIGTERM)" if terminated else "interrupted"
+        try:
+            print(f"{prog}: {what} - nothing half-written was kept; run the same command again to finish",
+                  file=sys.stderr)
+        except OSError:
+            pass
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
+    finally:
+        _depth -= 1
+        restore_signal_handlers(previous)
+
+
+_depth = 0      # run_cli calls in progress in this process
+
+
+def _run_body(prog, doc, argv, body):
+    """body(argv) with its errors turned into one line and an exit code; an interrupt (also
+    one that arrived as some other error) is raised as KeyboardInterrupt."""
+    try:
+        check_settings()
+        code = body(argv)
     except UsageError as error:
+        if received_signal is not None:
+            raise KeyboardInterrupt() from None
         print(f"{prog}: {error}\n\n{doc.strip()}", file=sys.stderr)
         return EXIT_USAGE
     except ToolError as error:
+        if received_signal is not None:
+            raise KeyboardInterrupt() from None
         print(f"{prog}: {error}", file=sys.stderr)
         return EXIT_RUNTIME
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted - nothing half-written was kept; run the same command again to finish",
-              file=sys.stderr)
-        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader of stdout went away (`| head`); the work itself is done and stored.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except Exception:
+        if received_signal is None:
+            raise
+        raise KeyboardInterrupt() from None
+    if received_signal is not None:
+        # The body caught the interrupt somewhere and carried on: still an interrupted run.
+        raise KeyboardInterrupt()
+    return code
+
+
+def first_line(error, empty=None):
+    """The first line of an error's message (DuckDB errors run to many lines): the one place
+    that turns an exception into the text of a one-line message. empty: what to say when the
+    message is blank (default: the exception's type name)."""
+    text = str(error).strip()
+    if text:
+        return text.splitlines()[0]
+    return type(error).__name__ if empty is None else empty
+
+
+def database_error(db_path, error):
+    """The ToolError for a DuckDB error while working on the case database."""
+    return ToolError(f"{db_path}: database error: {first_line(error)}")
 
 
 def env_text(name, default):
@@ -53,18 +191,61 @@ def env_text(name, default):
     return value or default
 
 
-def env_number(name, default, kind=int):
-    """A numeric setting from the environment; a bad value is a clear error, not a silent default."""
+def env_number(name, default, kind=int, low=0, high=None):
+    """A numeric setting from the environment; a bad value is a usage error naming the
+    variable, not a silent default (nan, inf and values outside [low, high] included)."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
     try:
         value = kind(raw)
-    except ValueError:
-        raise ToolError(f"environment variable {name}={raw!r} is not a number") from None
-    if value < 0:
-        raise ToolError(f"environment variable {name}={raw!r} must not be negative")
+    except (ValueError, OverflowError):
+        raise UsageError(f"environment variable {name}={raw!r} is not {'a whole number' if kind is int else 'a number'}") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UsageError(f"environment variable {name}={raw!r} is not a finite number")
+    if low is not None and value < low:
+        raise UsageError(f"environment variable {name}={raw!r} must be at least {low}")
+    if high is not None and value > high:
+        raise UsageError(f"environment variable {name}={raw!r} must be at most {high}")
     return value
+
+
+def max_workers():
+    """The most parser processes or DuckDB threads a setting may ask for: four per core."""
+    return 4 * (os.cpu_count() or 2)
+
+
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kb": 1000, "mb": 1000 ** 2, "gb": 1000 ** 3, "tb": 1000 ** 4,
+               "kib": 1024, "mib": 1024 ** 2, "gib": 1024 ** 3, "tib": 1024 ** 4}
+MIN_MEMORY_LIMIT = 64 * 1000 ** 2
+MAX_MEMORY_LIMIT = 64 * 1000 ** 4
+
+
+def env_size(name, default):
+    """A memory size setting like 2GB or 512MiB in bytes (KB, MB, GB are powers of 1000, as
+    DuckDB reads them), between 64MB and 64TB; anything else is a usage error naming it."""
+    raw = env_text(name, default)
+    match = _SIZE.fullmatch(raw)
+    if not match:
+        raise UsageError(f"environment variable {name}={raw!r} is not a size like 2GB or 512MB")
+    number, unit = match.groups()
+    value = int(float(number) * _SIZE_UNITS[unit.lower()])
+    if not MIN_MEMORY_LIMIT <= value <= MAX_MEMORY_LIMIT:
+        raise UsageError(f"environment variable {name}={raw!r} must be between 64MB and 64TB")
+    return value
+
+
+def check_settings():
+    """Checks every toolkit-wide CLOUDTRAIL_* setting once, before a run starts, so that a bad
+    value stops the run with a usage error naming it instead of failing halfway through.
+    (Detector thresholds are checked by the detector that reads them.)"""
+    env_size("CLOUDTRAIL_MEMORY_LIMIT", "2GB")
+    env_number("CLOUDTRAIL_WORKERS", 1, int, low=1, high=max_workers())
+    env_number("CLOUDTRAIL_THREADS", 1, int, low=1, high=max_workers())
+    env_number("CLOUDTRAIL_BATCH_MB", 1, float, low=1, high=16384)
+    env_number("CLOUDTRAIL_MAX_FILE_MB", 1, int, low=1, high=1024 * 1024)
+    env_number("CLOUDTRAIL_LOCK_WAIT", 0, float, low=0, high=7 * 24 * 3600)
 
 
 # ---------------------------------------------------------------- times (UTC)
@@ -152,26 +333,71 @@ def new_output_path(folder, name, suffix, moment=None):
     base = f"{name}-{stamp(moment)}"
     candidate = Path(folder) / f"{base}{suffix}"
     number = 2
-    while candidate.exists():
+    # lexists: a symbolic link, even a dangling one, is taken as existing, so a link planted
+    # under the next name is never written through. Callers create the file with mode "x"
+    # (O_CREAT | O_EXCL), which refuses a link put there in the meantime.
+    while os.path.lexists(candidate):
         candidate = Path(folder) / f"{base}-{number}{suffix}"
         number += 1
     return candidate
 
 
+def write_new_file(path, data):
+    """Writes bytes or text to a file that must not exist yet. A write that fails (folder full or
+    not writable) removes what it started and raises one ToolError line."""
+    path = Path(path)
+    created = False
+    try:
+        with open(path, "xb") as handle:
+            created = True
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+    except OSError as error:
+        if created:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        raise ToolError(f"cannot write {path}: {error.strerror or first_line(error)} - free space in the output "
+                        "folder or set CLOUDTRAIL_OUTPUT_DIR to a writable folder, then run the same command "
+                        "again") from None
+    return path
+
+
 class AnalystLog:
     """The time-stamped markdown log of what each run did: `analyst_log-YY-MM-DD-HH-MM.md`.
 
-    Runs within the same minute append to the same file, so nothing is overwritten.
+    Runs within the same minute append to the same file, so nothing is overwritten. The log
+    is opened without following a symbolic link (O_NOFOLLOW) and only when it is a regular
+    file: a link or anything else planted under its name is left alone and the entry goes to
+    `analyst_log-YY-MM-DD-HH-MM-2.md` (-3, ...) instead.
     """
 
     def __init__(self, db_path, moment=None):
-        self.path = Path(output_dir(db_path)) / f"analyst_log-{stamp(moment)}.md"
+        self.folder = Path(output_dir(db_path))
+        self.base = f"analyst_log-{stamp(moment)}"
+        self.path = self.folder / f"{self.base}.md"
+
+    def _open(self):
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        for number in range(1, 100):
+            path = self.folder / (f"{self.base}.md" if number == 1 else f"{self.base}-{number}.md")
+            try:
+                fd = os.open(path, flags, 0o644)
+            except OSError as error:
+                if error.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO, errno.EACCES) and os.path.lexists(path):
+                    continue    # a link, folder or other file planted under the name: use the next
+                raise
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
+                os.close(fd)    # a fifo, device or hard link to some other file: use the next
+                continue
+            return path, fd, info.st_size == 0
+        raise OSError(errno.EEXIST, "too many other files under the analyst log's name")
 
     def write(self, title, lines):
-        header = "" if self.path.exists() else "# Analyst log\n\nEvery run of the toolkit appends what it did. Times are UTC.\n"
-        entry = [header, f"\n## {format_time(now_utc())} - {md_text(title)}\n", *[f"{line}\n" for line in lines]]
         try:
-            with open(self.path, "a", encoding="utf-8") as handle:
+            self.path, fd, new = self._open()
+            header = "# Analyst log\n\nEvery run of the toolkit appends what it did. Times are UTC.\n" if new else ""
+            entry = [header, f"\n## {format_time(now_utc())} - {md_text(title)}\n", *[f"{line}\n" for line in lines]]
+            with open(fd, "a", encoding="utf-8") as handle:
                 handle.write("".join(entry))
         except OSError as error:
             raise ToolError(f"cannot write analyst log {self.path}: {error.strerror}") from None
@@ -197,8 +423,10 @@ def short_identity(actor, with_account=True):
 
 # ---------------------------------------------------------------- untrusted text
 
-# C0/C1 control characters (terminal escapes among them) except tab and newline.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0/C1 control characters (terminal escapes among them) except tab and newline, and the
+# bidirectional-text controls (U+061C, U+200E-F, U+202A-E, U+2066-9), which reorder what a
+# terminal or a rendered report shows (a name can be made to read as another).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # Characters that start markup inside a line: emphasis, code, links and images, HTML,
 # table cells, strikethrough. (Line-start markup cannot occur: values never start a line.)
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
@@ -210,7 +438,12 @@ def terminal_safe(text):
     """Log text made inert for a terminal: control characters and escapes shown as \\xNN."""
     if text is None:
         return ""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+    return _CONTROL.sub(_escaped, str(text))
+
+
+def _escaped(match):
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xff else f"\\u{code:04x}"
 
 
 def md_text(text, limit=None):

@@ -1,9 +1,11 @@
-"""Detections: the record that describes one, and the runner shared by every detector script.
+"""Detections: the record that describes one, and the engine that runs an area's detections.
 
 A detection is data: id, title, severity, MITRE ATT&CK ids, description, false positives,
-triage steps, and a SQL query (or a small Python function where SQL cannot say it).
-Every query reads `scoped_events` (the events inside the run's SINCE/UNTIL window) and
-returns the FINDING_COLUMNS, in that order:
+triage steps, references, status, and a SQL query (plus a small Python function where SQL
+cannot say it). Detections of the rules package (rules/<area>/<id>.sql, see rules/README.md)
+return only what is specific to them (RULE_COLUMNS); the engine wraps them (rule_query) so
+that every finding gets the shared columns from `events`. Detections of the detector scripts
+not yet moved to the rules package return all the FINDING_COLUMNS themselves, in this order:
 
   event_time   first event behind the finding (UTC)
   event_name   API action
@@ -20,12 +22,14 @@ returns the FINDING_COLUMNS, in that order:
   summary      one line a person can read
   details      the evidence specific to the detection (a struct, stored as JSON)
 """
+import dataclasses
 import os
 import re
 import sys
 import time
 import traceback
 import uuid
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -37,11 +41,29 @@ import casedb
 import common
 from common import UsageError
 
+# The one severity order, least severe first. Most severe first: reversed(SEVERITIES);
+# in SQL: SEVERITY_RANK_SQL (1 = critical ... 5 = info).
 SEVERITIES = ("info", "low", "medium", "high", "critical")
+SEVERITY_RANK_SQL = "list_position(['critical', 'high', 'medium', 'low', 'info'], severity)"
 MITRE_TECHNIQUE = re.compile(r"^T\d{4}(\.\d{3})?$")
 DETECTION_ID = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")
+STATUSES = ("stable", "experimental")
 FINDING_COLUMNS = ("event_time", "event_name", "resource", "actor", "source_ip", "account_id", "region",
                    "event_id", "error_code", "last_time", "event_ids", "severity", "summary", "details")
+
+# What a rule of the rules package returns: event_id and summary always; the optional ones may be
+# left out. A rule returns one of the OVERRIDES only when its value differs from the triggering
+# event's (a spray from several IPs, a group over several regions); the engine takes the rest
+# from the events row of event_id. event_time is always the triggering event's time and
+# last_time the latest time of the events in event_ids.
+RULE_REQUIRED = ("event_id", "summary")
+RULE_OPTIONAL = ("event_ids", "resource", "details", "severity")
+OVERRIDES = ("event_name", "actor", "source_ip", "account_id", "region", "error_code")
+
+
+def severity_rank(severity):
+    """0 for critical ... 4 for info: sorts most severe first."""
+    return len(SEVERITIES) - 1 - SEVERITIES.index(severity)
 
 
 @dataclass(frozen=True)
@@ -53,8 +75,14 @@ class Detection:
     description: str             # starts "Detects ...": what it finds and why it matters
     false_positives: str
     triage: tuple                # two or three steps, in order
-    sql: str = ""                # returns FINDING_COLUMNS
-    find: Callable = None        # find(con) -> rows of FINDING_COLUMNS, where SQL cannot say it
+    sql: str = ""                # rules package: RULE_COLUMNS (wrapped by rule_query); old scripts: FINDING_COLUMNS
+    find: Callable = None        # old scripts only: find(con) -> rows of FINDING_COLUMNS
+    references: tuple = ()       # links (AWS documentation, research) behind the detection
+    status: str = "stable"       # stable | experimental
+    python: str = ""             # name of the area function that turns the SQL's rows into findings
+    function: Callable = None    # that function: fn(rows) or fn(con, rows) -> iterable of dicts
+    rule: bool = False           # True for rules-package detections (the engine adds the shared columns)
+    path: str = ""               # the rule file
 
 
 @dataclass
@@ -106,6 +134,20 @@ def open_scope(db_path, since, until):
     return con, context
 
 
+# A detection that fails on the data is reported and the others still run; anything else
+# (KeyboardInterrupt, MemoryError, a bug) stops the run before findings are replaced.
+DETECTION_ERRORS = (duckdb.Error, ValueError, TypeError, KeyError, IndexError, OverflowError,
+                    orjson.JSONDecodeError)
+
+
+def interrupted(error):
+    """True when an exception is how DuckDB reports Ctrl-C: InterruptException, or a
+    RuntimeError "Query interrupted" from a result being fetched. Such an error stops the run
+    (KeyboardInterrupt); it is never counted as a failed detection or chart."""
+    return isinstance(error, duckdb.InterruptException) or (
+        isinstance(error, RuntimeError) and "interrupted" in str(error).lower())
+
+
 def run_detections(con, detections):
     """Runs each detection; one that fails is reported and the others still run."""
     outcomes = []
@@ -114,8 +156,13 @@ def run_detections(con, detections):
         started = time.monotonic()
         try:
             outcome.findings = _finding_rows(con, detection)
-        except (duckdb.Error, ValueError, TypeError, KeyError, IndexError, orjson.JSONDecodeError) as error:
-            outcome.error = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"
+        except (duckdb.InterruptException, RuntimeError) as error:
+            # Ctrl-C inside a query reaches Python as a DuckDB error: it stops the run.
+            if interrupted(error):
+                raise KeyboardInterrupt from None
+            raise
+        except DETECTION_ERRORS as error:
+            outcome.error = f"{type(error).__name__}: {common.first_line(error, '')}"
             print(f"{detection.id}: failed ({common.terminal_safe(outcome.error)}); the other detections still ran",
                   file=sys.stderr)
             if common.env_text("CLOUDTRAIL_DEBUG", ""):
@@ -125,11 +172,124 @@ def run_detections(con, detections):
     return outcomes
 
 
+def _split_select_list(text):
+    """The items of a select list, split on the commas outside brackets and quotes."""
+    items, depth, quote, current = [], 0, None, []
+    for char in text:
+        if quote:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            items.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    items.append("".join(current))
+    return [item.strip() for item in items if item.strip()]
+
+
+def rule_columns(sql):
+    """The output column names of a rule, read from its last top-level `select` (the line that
+    starts with `select` at the left margin) up to the next `from` at the left margin."""
+    text = re.sub(r"--[^\n]*", "", sql)
+    starts = [m.end() for m in re.finditer(r"(?m)^select\b", text)]
+    if not starts:
+        raise ValueError("the rule has no `select` at the start of a line")
+    body = text[starts[-1]:]
+    end = re.search(r"(?m)^from\b", body)
+    names = []
+    for item in _split_select_list(body[:end.start()] if end else body):
+        match = re.search(r"(?:\bas\s+|^(?:\w+\.)?)(\w+)$", item, re.IGNORECASE)
+        names.append(match[1].lower() if match else item)
+    return tuple(names)
+
+
+def rule_query(detection, columns=None, keep=()):
+    """The complete SQL the engine runs for a rules-package SQL rule: the rule, joined with the
+    one `events` row of its triggering event_id (the earliest, ties broken by source file and
+    load) for the shared columns, and with the events of event_ids for last_time. Returns the
+    FINDING_COLUMNS in order (plus `keep`). columns: the rule's own output columns (read from
+    the SQL when not given)."""
+    columns = tuple(columns or rule_columns(detection.sql))
+    missing = [name for name in RULE_REQUIRED if name not in columns]
+    unknown = [name for name in columns if name not in RULE_REQUIRED + RULE_OPTIONAL + OVERRIDES + tuple(keep)]
+    if missing or unknown:
+        raise ValueError(f"rule returns {columns}: " + "; ".join(
+            ([f"missing {', '.join(missing)}"] if missing else []) +
+            ([f"unexpected {', '.join(unknown)} (a rule returns {RULE_REQUIRED + RULE_OPTIONAL + OVERRIDES})"]
+             if unknown else [])))
+    event_ids = "coalesce(f.event_ids, [f.event_id])" if "event_ids" in columns else "[f.event_id]"
+    picked = {name: (f"f.{name}" if name in columns else f"t.{name}") for name in OVERRIDES}
+    optional = {name: (f"f.{name}" if name in columns else "null") for name in ("resource", "severity", "details")}
+    extra = "".join(f",\n    f.{name}" for name in keep)
+    body = detection.sql.strip().rstrip(";")
+    return f"""with rule as (
+{body}
+),
+finding as (
+    select *, row_number() over (order by event_id) as finding_no
+    from rule
+),
+behind as (
+    select f.finding_no, unnest({event_ids}) as behind_id
+    from finding as f
+),
+latest as (
+    select b.finding_no, max(e.event_time) as last_time
+    from behind as b
+    join events as e on e.event_id = b.behind_id
+    group by b.finding_no
+),
+candidates as (
+    select
+        f.finding_no,
+        e.event_time, e.event_name, e.actor, e.source_ip,
+        e.recipient_account_id as account_id, e.aws_region as region, e.error_code,
+        row_number() over (partition by f.finding_no
+                           order by e.event_time, e.source_file, e.load_id, e.event_name, e.actor,
+                                    e.source_ip, e.aws_region, e.error_code) as pick
+    from finding as f
+    join events as e on e.event_id = f.event_id
+),
+triggering as (
+    select * from candidates where pick = 1
+)
+select
+    t.event_time,
+    {picked['event_name']} as event_name,
+    {optional['resource']} as resource,
+    {picked['actor']} as actor,
+    {picked['source_ip']} as source_ip,
+    {picked['account_id']} as account_id,
+    {picked['region']} as region,
+    f.event_id,
+    {picked['error_code']} as error_code,
+    coalesce(l.last_time, t.event_time) as last_time,
+    {event_ids} as event_ids,
+    {optional['severity']} as severity,
+    f.summary,
+    {optional['details']} as details{extra}
+from finding as f
+left join triggering as t on t.finding_no = f.finding_no
+left join latest as l on l.finding_no = f.finding_no
+"""
+
+
 def _finding_rows(con, detection):
-    if detection.sql:
+    if detection.rule and detection.function:
+        found = _python_rule_rows(con, detection)
+    elif detection.sql:
+        sql = detection.sql
+        if detection.rule:
+            sql = rule_query(detection, con.sql(detection.sql).columns)
         # Through Arrow: fetchall() of nested details structs was several times slower
         # on detections with tens of thousands of findings.
-        table = con.sql(detection.sql).to_arrow_table()
+        table = con.sql(sql).to_arrow_table()
         names = tuple(table.column_names)
         if names != FINDING_COLUMNS:
             raise ValueError(f"query returns columns {names}, expected {FINDING_COLUMNS}")
@@ -144,7 +304,47 @@ def _finding_rows(con, detection):
         row["last_time"] = row["last_time"] or row["event_time"]
         row["event_ids"] = list(row["event_ids"] or [row["event_id"]])
         rows.append(row)
-    rows.sort(key=lambda r: (r["event_time"] is None, r["event_time"] or 0, r["event_id"] or ""))
+    rows.sort(key=lambda r: (r["event_time"] is None, r["event_time"] or 0, r["event_id"] or "",
+                             r["summary"] or ""))
+    return rows
+
+
+def _python_rule_rows(con, detection):
+    """A Python rule: its SQL gives the candidate rows, its function the findings (dicts with
+    the rule columns); the shared columns are filled in by the same join as for SQL rules."""
+    import inspect
+
+    candidates = con.sql(detection.sql).to_arrow_table().to_pylist()
+    takes_con = len(inspect.signature(detection.function).parameters) == 2
+    produced = list(detection.function(con, candidates) if takes_con else detection.function(candidates))
+    allowed = set(RULE_REQUIRED + RULE_OPTIONAL + OVERRIDES)
+    for number, item in enumerate(produced):
+        if not isinstance(item, dict) or any(key not in item for key in RULE_REQUIRED):
+            raise ValueError(f"{detection.python} must yield dicts with {RULE_REQUIRED}, got {item!r:.200}")
+        if set(item) - allowed:
+            raise ValueError(f"{detection.python} yields unexpected keys {sorted(set(item) - allowed)}")
+    keys = pa.table({
+        "event_id": pa.array([item["event_id"] for item in produced], pa.string()),
+        "event_ids": pa.array([list(item.get("event_ids") or [item["event_id"]]) for item in produced],
+                              pa.list_(pa.string())),
+        "summary": pa.array([item["summary"] for item in produced], pa.string()),
+        "python_row": pa.array(range(len(produced)), pa.int64()),
+    })
+    con.register("python_rule_rows", keys)
+    try:
+        shell = Detection(detection.id, detection.title, detection.severity, detection.mitre,
+                          detection.description, detection.false_positives, detection.triage,
+                          sql="select * from python_rule_rows", rule=True)
+        table = con.sql(rule_query(shell, keys.column_names, keep=("python_row",))).to_arrow_table()
+    finally:
+        con.unregister("python_rule_rows")
+    rows = []
+    for row in table.to_pylist():
+        item = produced[row.pop("python_row")]
+        for name in ("resource", "severity", "details") + OVERRIDES:
+            if name in item:
+                row[name] = item[name]
+        rows.append(row)
     return rows
 
 
@@ -161,9 +361,12 @@ FINDINGS_SCHEMA = pa.schema([
 
 
 def store_findings(con, detector, context, outcomes):
-    """Replaces this detector's earlier findings with this run's, in one transaction.
+    """Replaces this detector's findings inside the run's window with this run's, in one transaction.
 
-    A detection that failed keeps its earlier findings rather than silently losing them.
+    A windowed run (SINCE and/or UNTIL) deletes only the detector's findings whose first_time
+    lies inside [since, until): findings of other windows stay. A detection that failed keeps
+    its earlier findings rather than silently losing them. Interrupted before the commit, the
+    table is left as it was.
     """
     now = common.now_utc()
     rows = []
@@ -186,7 +389,13 @@ def store_findings(con, detector, context, outcomes):
     failed = [outcome.detection.id for outcome in outcomes if outcome.error]
     con.begin()
     try:
-        con.execute("delete from findings where detector = ? and not list_contains(?, detection_id)", [detector, failed])
+        con.execute("""
+            delete from findings
+            where detector = $detector
+              and not list_contains($failed::varchar[], detection_id)
+              and ($since::timestamptz is null or first_time >= $since::timestamptz)
+              and ($until::timestamptz is null or first_time < $until::timestamptz)
+        """, {"detector": detector, "failed": failed, "since": context.since, "until": context.until})
         con.register("new_findings", table)
         con.execute("insert into findings by name select * from new_findings")
         con.unregister("new_findings")
@@ -200,26 +409,6 @@ def _text(value):
     if value is None or isinstance(value, str):
         return value
     return orjson.dumps(value, default=str).decode()
-
-
-def find_detectors(folder):
-    """[(script name, module or None, problem)] for every analyze_*.py in folder defining
-    DETECTIONS and AREA. A script that cannot be imported may be a detector, so it is listed
-    with the reason instead of being skipped."""
-    import importlib
-    from pathlib import Path
-
-    found = []
-    for path in sorted(Path(folder).glob("analyze_*.py")):
-        try:
-            module = importlib.import_module(path.stem)
-        # A detector being edited may fail on import in any way; callers name it and go on.
-        except Exception as error:  # noqa: BLE001
-            found.append((path.name, None, f"could not be loaded: {type(error).__name__}: {error}".splitlines()[0]))
-            continue
-        if hasattr(module, "DETECTIONS") and hasattr(module, "AREA"):
-            found.append((path.name, module, ""))
-    return found
 
 
 def check_detection(detection):
@@ -237,7 +426,18 @@ def check_detection(detection):
         problems.append("false positives missing")
     if not 2 <= len(detection.triage) <= 4:
         problems.append("needs two to four triage steps")
-    if bool(detection.sql) == bool(detection.find):
+    if detection.status not in STATUSES:
+        problems.append(f"status {detection.status!r} not in {STATUSES}")
+    if not isinstance(detection.references, tuple) or not all(isinstance(r, str) and r for r in detection.references):
+        problems.append("references must be a list of links")
+    if detection.rule:
+        if detection.path and Path(detection.path).stem != detection.id:
+            problems.append(f"id {detection.id!r} differs from the file name {Path(detection.path).name}")
+        if not detection.sql.strip():
+            problems.append("the rule has no SQL")
+        if detection.python and not callable(detection.function):
+            problems.append(f"python: {detection.python} is not a function of the area module")
+    elif bool(detection.sql) == bool(detection.find):
         problems.append("needs exactly one of sql or find")
     return problems
 
@@ -266,9 +466,27 @@ class Area:
     activity_sql: str        # (minute, succeeded, failed) of the area's events in scope
     activity_title: str
     notes: tuple = ()        # plain statements the report must make (e.g. what is excluded and why)
-    setup_sql: str = ""      # views the detections share, stored in the case so queries can be pasted
+    setup_sql: str = ""      # views the detections share (rules/<area>/views.sql, filled in by rules.load_area)
     settings: tuple = ()     # Setting entries
     data_notes: Callable = None   # data_notes(con) -> notes that depend on the data in scope
+    charts: tuple = ()       # chart(con, outcomes, folder, moment) -> [(caption, png path)], after the activity chart
+    detections: tuple = ()   # Detection records (filled in by rules.load_area)
+
+
+@dataclass
+class AreaResult:
+    """What one area's run produced (detections.run_area)."""
+    area: str
+    tool: str
+    report: Path = None                                  # the markdown report
+    charts: list = field(default_factory=list)           # PNG paths
+    findings: int = 0
+    detections: int = 0
+    failed: list = field(default_factory=list)           # ids of the detections that failed
+    events_in_scope: int = 0
+    log: Path = None                                     # the analyst log the run appended to
+    exit_code: int = 0                                   # 0 ran cleanly; 1 a detection failed
+    window: str = ""                                     # the window, as the reports say it
 
 
 def apply_settings(con, settings):
@@ -294,26 +512,55 @@ CHART_ERRORS = (duckdb.Error, ValueError, TypeError, KeyError, OverflowError, Ru
 
 
 def run_detector(argv, area, detections, extra_charts=()):
-    """The whole run of a detector script: DATABASE [SINCE [UNTIL]] -> findings, report,
-    charts, analyst log. extra_charts: functions (con, outcomes, folder, moment) -> [(caption, path)]."""
+    """A detector script not yet moved to the rules package: DATABASE [SINCE [UNTIL]] -> run_area
+    with its Area, detections and chart functions; prints the result."""
     db_path, _, since, until = parse_detector_args(argv)
+    area = dataclasses.replace(area, detections=tuple(detections), charts=tuple(extra_charts))
+    return print_result(run_area(db_path, area, since, until, argv))
+
+
+def area_main(argv, name):
+    """The body of an analyze_<area>.py script: DATABASE [SINCE [UNTIL]] -> run_area, printed."""
+    import rules
+
+    db_path, _, since, until = parse_detector_args(argv)
+    return print_result(run_area(db_path, rules.load_area(name), since, until, argv))
+
+
+def run_area(db_path, area, since=None, until=None, argv=None):
+    """The whole run of one area: its detections over the window, findings stored (replacing the
+    area's earlier findings inside the window), report, charts, analyst log and the runs row.
+
+    area: an Area (rules.load_area) or an area name. Returns an AreaResult; exit_code 1 when a
+    detection failed. Raises common.ToolError (one line) when the run cannot be done - damaged
+    database, output folder full or not writable - and KeyboardInterrupt when interrupted
+    (the findings are then as they were unless the store had committed)."""
+    if isinstance(area, str):
+        import rules
+        area = rules.load_area(area)
+    argv = list(argv) if argv else [area.tool, str(db_path)] + [str(v) for v in (since, until) if v]
     started = common.now_utc()
     try:
-        return _run_detector(argv, area, detections, extra_charts, db_path, since, until, started)
-    except duckdb.Error as error:
-        raise common.ToolError(f"{db_path}: database error: {str(error).strip().splitlines()[0]}") from None
+        return _run_area(argv, area, str(db_path), since, until, started)
+    except (duckdb.Error, RuntimeError) as error:
+        if interrupted(error):
+            raise KeyboardInterrupt from None
+        if isinstance(error, duckdb.Error):
+            raise common.database_error(db_path, error) from None
+        raise
 
 
-def _run_detector(argv, area, detections, extra_charts, db_path, since, until, started):
+def _run_area(argv, area, db_path, since, until, started):
     import charts
     import reports
+    import triage
 
     con, context = open_scope(db_path, since, until)
     try:
         if area.setup_sql:
             con.execute(area.setup_sql)
         applied = apply_settings(con, area.settings)
-        outcomes = run_detections(con, detections)
+        outcomes = run_detections(con, area.detections)
         store_findings(con, area.name, context, outcomes)
         folder = common.output_dir(db_path)
         findings = [f for o in outcomes for f in o.findings]
@@ -324,29 +571,41 @@ def _run_detector(argv, area, detections, extra_charts, db_path, since, until, s
         chart_jobs = [lambda: [(area.activity_title + " (findings marked)", charts.activity_chart(
             con, area.activity_sql, findings, area.activity_title,
             common.new_output_path(folder, f"{area.name}_activity", ".png", started)))]]
-        chart_jobs += [lambda chart=chart: chart(con, outcomes, folder, started) for chart in extra_charts]
+        chart_jobs += [lambda chart=chart: chart(con, outcomes, folder, started) for chart in area.charts]
         for job in chart_jobs:
             try:
                 drawn += [(caption, path) for caption, path in job() if path]
             except CHART_ERRORS as error:
-                notes.append(f"A chart could not be drawn: {common.md_text(str(error).splitlines()[0] if str(error) else type(error).__name__)}")
+                if interrupted(error):
+                    raise KeyboardInterrupt from None
+                notes.append(f"A chart could not be drawn: {common.md_text(common.first_line(error))}")
         report = reports.write_report(common.new_output_path(folder, f"{area.name}_report", ".md", started),
-                                      area.title, area.tool, context, outcomes, drawn, notes)
+                                      area.title, area.tool, context, outcomes, drawn, notes,
+                                      triage=triage.triage_summary(con, area.name))
         log = _log_run(argv, area, context, outcomes, report, drawn, started)
-        summary = orjson.dumps({"findings": len(findings), "failed_detections": [o.detection.id for o in outcomes if o.error]}).decode()
-        casedb.record_run(con, context.run_id, area.tool, " ".join(argv[1:]), started, common.now_utc(), 0, summary)
+        failed = [o.detection.id for o in outcomes if o.error]
+        exit_code = common.EXIT_RUNTIME if failed else common.EXIT_OK
+        summary = orjson.dumps({"findings": len(findings), "failed_detections": failed}).decode()
+        casedb.record_run(con, context.run_id, area.tool, " ".join(argv[1:]), started, common.now_utc(),
+                          exit_code, summary)
     finally:
         con.close()
-    print(f"{area.tool}: {len(findings)} finding(s) from {len(detections)} detections over "
-          f"{context.events_in_scope:,} events ({common.describe_window(since, until)})")
-    failed = [o.detection.id for o in outcomes if o.error]
-    if failed:
-        print(f"  {len(failed)} detection(s) failed: {', '.join(failed)} (see the report)")
-    print(f"  report: {report}")
-    for _, path in drawn:
+    return AreaResult(area.name, area.tool, report, [path for _, path in drawn], len(findings),
+                      len(area.detections), failed, context.events_in_scope, log, exit_code,
+                      common.describe_window(since, until))
+
+
+def print_result(result):
+    """Prints what a detector run wrote; returns its exit code."""
+    print(f"{result.tool}: {result.findings} finding(s) from {result.detections} detections over "
+          f"{result.events_in_scope:,} events ({result.window})")
+    if result.failed:
+        print(f"  {len(result.failed)} detection(s) failed: {', '.join(result.failed)} (see the report)")
+    print(f"  report: {result.report}")
+    for path in result.charts:
         print(f"  chart: {path}")
-    print(f"  analyst log: {log}")
-    return common.EXIT_OK
+    print(f"  analyst log: {result.log}")
+    return result.exit_code
 
 
 def setting_text(value):
@@ -359,7 +618,7 @@ def setting_text(value):
 def _log_run(argv, area, context, outcomes, report, drawn, started):
     from common import md_code, md_table
     findings = sorted((f | {"title": o.detection.title} for o in outcomes for f in o.findings),
-                      key=lambda f: (["critical", "high", "medium", "low", "info"].index(f["severity"]),
+                      key=lambda f: (severity_rank(f["severity"]),
                                      str(f["event_time"])))
     lines = [f"Command: {md_code(' '.join([area.tool] + list(argv[1:])))}",
              f"- window: {common.describe_window(context.since, context.until)}",

@@ -7,9 +7,11 @@ Arrow file into a folder shared with the parent, which maps the file without cop
 only checks for duplicates and writes. The extraction is most of the per-record work, so it
 runs in parallel next to the parent's writing instead of after it.
 """
+import ctypes
 import gc
 import hashlib
 import itertools
+import json
 import os
 import re
 import signal
@@ -56,6 +58,17 @@ class FileResult:
     bad_records: int = 0
     problems: list = field(default_factory=list)
     texts: list = field(default_factory=list)          # each record's JSON text (emptied once extracted)
+
+
+def display_path(path):
+    """The path as stored and shown: a file name with bytes that are not UTF-8 (which Python
+    carries as surrogate escapes) gets them written as \\xNN, so it can be stored, printed
+    and compared like any other name; the file itself is still opened by its real name."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 class PartNotWritten(Exception):
@@ -168,23 +181,49 @@ def init_worker(max_decompressed_mb=MAX_DECOMPRESSED_MB, in_pool=True, duckdb_me
     MAX_DECOMPRESSED_MB = max_decompressed_mb
     _extractor_memory = duckdb_memory
     if in_pool:
-        # Ctrl-C reaches the whole process group; the parent alone decides what to do.
+        # Ctrl-C reaches the whole process group; the parent alone decides what to do. SIGTERM
+        # (the parent ending its parsers) ends a parser at once, without a traceback.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+        _die_with_parent()
         # The parent's insert is the slowest step and the parsers work ahead of it: when both
         # want a core, the parent gets it.
         os.nice(10)
     gc.disable()
 
 
+def _die_with_parent():
+    """Linux: this parser gets SIGKILL when the parent process ends, however it ends (kill -9
+    included), so no parser is left behind writing into a pipe nobody reads."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)          # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def too_large(size_bytes):
+    """Reason for a file or line over CLOUDTRAIL_MAX_FILE_MB, naming the setting that admits it."""
+    return (f"{size_bytes / 1024 / 1024:,.1f} MB, more than CLOUDTRAIL_MAX_FILE_MB={MAX_DECOMPRESSED_MB} "
+            f"- set CLOUDTRAIL_MAX_FILE_MB={int(size_bytes / 1024 / 1024) + 1} (and CLOUDTRAIL_MEMORY_LIMIT "
+            "to a few times that) to read it")
+
+
 def read_file(item):
     """Reads one log file into a FileResult; never raises for bad content."""
     path, size, mtime_ns = item.path, item.size, item.mtime_ns
-    result = FileResult(path, size, mtime_ns)
+    result = FileResult(display_path(path), size, mtime_ns)
+    limit = MAX_DECOMPRESSED_MB * 1024 * 1024
+    if size > limit:
+        return _failed(result, too_large(size))
     try:
         with open(path, "rb") as handle:
-            raw = handle.read()
+            raw = handle.read(limit + 1)
     except OSError as error:
         return _failed(result, f"cannot read: {error.strerror}")
+    if len(raw) > limit:
+        return _failed(result, too_large(os.path.getsize(path)))
     result.size = len(raw)
     result.sha256 = hashlib.sha256(raw).hexdigest()
     if not raw.strip():
@@ -194,7 +233,12 @@ def read_file(item):
         ndjson = path.lower().endswith(NDJSON_SUFFIXES)
         raws = None if ndjson else raw_records(content)
         if raws is not None:
-            return _fill_raw(result, raws)
+            texts = [bytes(raw) for raw in raws]
+            # msgspec, like orjson, keeps only the last of repeated keys: a second "Records"
+            # list would hide the first. The records' text covers all of a normal file but
+            # its punctuation; when much more is left over, the file is counted exactly.
+            if len(content) - sum(map(len, texts)) <= 24 + len(texts) or content.count(b'"Records"') < 2:
+                return _fill_raw(result, texts)
         records, problems = parse_lines(content) if ndjson else parse_document(content)
     except FileProblem as problem:
         return _failed(result, str(problem))
@@ -233,8 +277,7 @@ def raw_records(content):
 def _fill_raw(result, raws):
     """Keeps the records' own text; only unusual records are parsed, to check them."""
     texts, problems = [], Problems()
-    for index, raw in enumerate(raws):
-        text = bytes(raw)
+    for index, text in enumerate(raws):
         if not text.startswith(b'{"eventVersion":'):
             # Not the usual first key: look closer (a JSON value that is not an object, or a
             # record whose keys were edited) before keeping it.
@@ -266,6 +309,11 @@ def read_group(task):
 def read_chunk(task):
     """Parser task: ((label, bytes, first line number) of standard input, shared folder)."""
     chunk, folder = task
+    if chunk[1] is None:
+        # A line longer than CLOUDTRAIL_MAX_FILE_MB, skipped unread by the parent.
+        label, _, line, size = chunk
+        return [FileResult(label, size, records=0, bad_records=1,
+                           problems=[f"line {line}: {too_large(size)}"])], None
     return extract([read_lines(*chunk)], folder)
 
 
@@ -278,7 +326,8 @@ def _extraction_connection():
     """This process's own in-memory DuckDB, opened on first use (after the fork)."""
     global _extractor
     if _extractor is None:
-        _extractor = duckdb.connect(config={"threads": 1, "memory_limit": _extractor_memory})
+        _extractor = duckdb.connect(config={"threads": 1, "memory_limit": _extractor_memory,
+                                            **casedb.NO_EXTENSIONS})
         _extractor.execute("set TimeZone = 'UTC'")
         # JSON columns leave as Arrow's JSON type, so the parent's insert takes them as JSON
         # without parsing every value again to validate it.
@@ -301,11 +350,7 @@ def extract(results, folder):
             tables.append(_extract_columns(with_records))
     except duckdb.Error:
         for result in with_records:
-            try:
-                tables.append(_extract_columns([result]))
-            except duckdb.Error as error:
-                result.status, result.records = "failed", 0
-                result.reason = f"could not be turned into columns: {str(error).strip().splitlines()[0][:200]}"
+            tables += _extract_alone(result)
     part = None
     if tables:
         columns = pa.concat_tables(tables)
@@ -319,6 +364,52 @@ def extract(results, folder):
     for result in results:
         result.texts = []
     return results, part
+
+
+MAX_SPLIT_FAILURES = 8      # records that fail on their own before the rest of a file is given up
+
+
+def _extract_alone(result):
+    """Extracts one file (or standard-input chunk) that failed within its group. If it fails
+    on its own too, it is split in halves again and again, so that the records DuckDB cannot
+    take (one far too large for the parser's memory, say) are counted and named as bad
+    records and every other record is still stored."""
+    failures = []
+
+    def split(texts, start):
+        if len(failures) >= MAX_SPLIT_FAILURES:
+            failures.append((start, len(texts), "not tried after too many records failed"))
+            return []
+        try:
+            return [_extract_columns([FileResult(result.path, records=len(texts), texts=texts)])]
+        except duckdb.Error as error:
+            if len(texts) == 1:
+                failures.append((start, 1, _extraction_reason(error)))
+                return []
+            middle = len(texts) // 2
+            return split(texts[:middle], start) + split(texts[middle:], start + middle)
+
+    tables = split(result.texts, 0)
+    if failures:
+        lost = sum(count for _, count, _ in failures)
+        result.records -= lost
+        result.bad_records += lost
+        for start, count, reason in failures:
+            where = f"record {start + 1}" if count == 1 else f"records {start + 1} to {start + count}"
+            if len(result.problems) < MAX_PROBLEMS_KEPT:
+                result.problems.append(f"{where}: could not be turned into columns: {reason}")
+        shown = "; ".join(result.problems)
+        result.status = "partial" if result.records else "failed"
+        result.reason = f"{result.bad_records} bad record(s): {shown}"
+    return tables
+
+
+def _extraction_reason(error):
+    message = str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
+    if "out of memory" in message.lower():
+        message += (f" - each parser may use {_extractor_memory}: raise CLOUDTRAIL_MEMORY_LIMIT "
+                    "(a parser gets a quarter of it) to read this record")
+    return message
 
 
 def _extract_columns(results):
@@ -458,8 +549,10 @@ def decompress(raw):
 
 
 # \uD800-\uDFFF escapes that are not part of a high+low pair: valid JSON text, invalid Unicode.
+# (A low half counts as paired only when the six characters before it are a high-half escape;
+# four hex-like letters before it, as in "cafe\\udc00", do not make a pair.)
 _LONE_SURROGATE = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
-                             rb"|(?<![0-9a-fA-F]{4})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+                             rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
 
 
 def _loads(content):
@@ -507,7 +600,13 @@ def parse_document(content):
     if note:
         problems.notes.append(note)
     if isinstance(document, dict):
-        if "Records" in document:
+        lists = _all_records_lists(content) if "Records" in document and content.count(b'"Records"') > 1 else None
+        if lists is not None and len(lists) > 1:
+            if not all(isinstance(value, list) for value in lists):
+                raise FileProblem(f"'Records' appears {len(lists)} times and not every one is a list")
+            problems.notes.append(f"'Records' appears {len(lists)} times; the records of every list were read")
+            records = [record for value in lists for record in value]
+        elif "Records" in document:
             records = document["Records"]
             if not isinstance(records, list):
                 raise FileProblem(f"'Records' is a JSON {json_type(records)}, not a list")
@@ -527,6 +626,26 @@ def parse_document(content):
     else:
         raise FileProblem(f"a JSON {json_type(document)} at top level - not a CloudTrail log")
     return _keep_records(records, problems, "record"), problems
+
+
+def _all_records_lists(content):
+    """The value of every top-level "Records" key, in file order (orjson keeps only the last
+    of repeated keys, and has no hook to see them all; Python's json module has one). Only for
+    the rare file where the key appears more than once; None if the text cannot be read."""
+    top = []
+
+    def pairs_hook(pairs):
+        top[:] = [pairs]          # the outermost object is the last one closed
+        return dict(pairs)
+
+    text = _LONE_SURROGATE.sub(rb"\\ufffd", content.decode("utf-8", "replace").encode("utf-8"))
+    try:
+        document = json.loads(text, object_pairs_hook=pairs_hook)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(document, dict) or not top:
+        return None
+    return [value for key, value in top[0] if key == "Records"]
 
 
 def parse_lines(content, first_line=1):

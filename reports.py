@@ -3,10 +3,10 @@ value from the logs escaped (log fields are attacker-controlled text)."""
 from collections import Counter
 
 import common
+from detections import SEVERITIES, severity_rank
 from common import Markdown, format_time, md_code, md_table, md_text
 
 EVIDENCE_ROWS_SHOWN = 100
-SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 
 
 def attack_link(technique):
@@ -18,17 +18,20 @@ def result_text(error_code):
     return "succeeded" if not error_code else f"failed: {error_code}"
 
 
-def write_report(path, title, tool, context, outcomes, charts, notes=()):
-    """Writes the report; returns its path. charts: [(caption, png_path)]."""
+def write_report(path, title, tool, context, outcomes, charts, notes=(), triage=None):
+    """Writes the report; returns its path. charts: [(caption, png_path)]; triage: what
+    triage.triage_summary() returned for this detector (verdicts and allowlist matches)."""
     fired = [o for o in outcomes if o.findings and not o.error]
     quiet = [o for o in outcomes if not o.findings and not o.error]
     failed = [o for o in outcomes if o.error]
-    fired.sort(key=lambda o: (min(SEVERITY_ORDER[f["severity"]] for f in o.findings), o.detection.id))
+    fired.sort(key=lambda o: (min(severity_rank(f["severity"]) for f in o.findings), o.detection.id))
     lines = [f"# {md_text(title)}", "",
              f"Written {format_time(common.now_utc())} by `{tool}` (run `{context.run_id}`). "
              "All times are UTC.", ""]
     lines += _scope_section(context, outcomes)
     lines += _summary_section(fired, failed)
+    lines += triage_section(triage)
+    marks = (triage or {}).get("marks", {})
     if charts:
         lines += ["## Charts", ""]
         for caption, png in charts:
@@ -39,7 +42,7 @@ def write_report(path, title, tool, context, outcomes, charts, notes=()):
     if not fired:
         lines += ["No detection fired in this window.", ""]
     for outcome in fired:
-        lines += _detection_section(outcome)
+        lines += _detection_section(outcome, marks)
     lines += ["## Detections that ran and found nothing", ""]
     if quiet:
         lines += md_table(["id", "title", "severity", "MITRE ATT&CK"],
@@ -61,9 +64,7 @@ def write_report(path, title, tool, context, outcomes, charts, notes=()):
               f"select severity, title, first_time, actor, source_ip, resource, summary",
               f"from findings where run_id = '{context.run_id}'",
               "order by first_time;", "```", ""]
-    with open(path, "x", encoding="utf-8") as handle:
-        handle.write("\n".join(lines))
-    return path
+    return common.write_new_file(path, "\n".join(lines))
 
 
 def _scope_section(context, outcomes):
@@ -97,7 +98,7 @@ def _summary_section(fired, failed):
             detections.setdefault(finding["severity"], set()).add(outcome.detection.id)
     rows = [(severity, by_severity[severity], attempts[severity],
              Markdown(", ".join(md_code(d) for d in sorted(detections.get(severity, ()))) or "-"))
-            for severity in SEVERITY_ORDER]
+            for severity in reversed(SEVERITIES)]
     lines = ["## Summary", ""]
     lines += md_table(["severity", "findings", "of which failed attempts", "detections"], rows)
     lines += ["", "A failed attempt (an AccessDenied call, a failed sign-in) is evidence of intent: it is "
@@ -107,10 +108,30 @@ def _summary_section(fired, failed):
     return lines
 
 
-def _detection_section(outcome):
+def triage_section(summary):
+    """The report's "Triage" section: verdicts and allowlist matches, with counts."""
+    if summary is None:
+        return []
+    lines = ["## Triage", ""]
+    if summary["lines"]:
+        lines += [f"- {md_text(line)}" for line in summary["lines"]]
+        lines += ["", "Findings marked benign or false positive, and findings an allowlist entry matches, are kept: "
+                  "the detector and hunt reports list them after the others, with the verdict or entry id beside "
+                  "their severity (`analyze_triage.py DATABASE list` shows every entry).", ""]
+    elif not summary["entries"]:
+        lines += ["No verdicts or allowlist entries are recorded for these findings. Record them with "
+                  "`analyze_triage.py DATABASE verdict DETECTION_ID:EVENT_ID benign NOTE` or "
+                  "`analyze_triage.py DATABASE allow cidr 203.0.113.0/24 REASON`.", ""]
+    else:
+        lines += ["No verdict is recorded for these findings and no allowlist entry matches them.", ""]
+    return lines
+
+
+def _detection_section(outcome, marks=None):
+    marks = marks or {}
     d = outcome.detection
     count = len(outcome.findings)
-    worst = min((f["severity"] for f in outcome.findings), key=SEVERITY_ORDER.get)
+    worst = min((f["severity"] for f in outcome.findings), key=severity_rank)
     attempts = sum(1 for f in outcome.findings if f["error_code"])
     lines = [f"### {worst.upper()}: {md_text(d.title)} ({md_code(d.id)})", "",
              f"{count} finding(s)" + (f", {attempts} of them failed attempts" if attempts else "") + ".", "",
@@ -120,11 +141,14 @@ def _detection_section(outcome):
              "**Triage.**", ""]
     lines += [f"{number}. {step}" for number, step in enumerate(d.triage, 1)]
     lines += ["", "**Evidence** (most severe first, then by time).", ""]
-    ordered = sorted(outcome.findings, key=lambda f: SEVERITY_ORDER[f["severity"]])   # stable: time order kept
+    # Allowlisted, benign and false-positive findings last; stable, so time order is kept.
+    ordered = sorted(outcome.findings, key=lambda f: (_ranked_down(marks.get((d.id, f["event_id"]))),
+                                                      severity_rank(f["severity"])))
     shown = ordered[:EVIDENCE_ROWS_SHOWN]
     lines += md_table(
         ["time", "severity", "result", "actor", "source IP", "account", "region", "resource", "summary", "event id"],
-        [(format_time(f["event_time"]), f["severity"], result_text(f["error_code"]),
+        [(format_time(f["event_time"]), _severity_cell(f["severity"], marks.get((d.id, f["event_id"]))),
+          result_text(f["error_code"]),
           Markdown(md_code(f["actor"], 120)), f["source_ip"], f["account_id"], f["region"],
           Markdown(md_code(f["resource"], 120)), f["summary"], _event_ids(f))
          for f in shown])
@@ -132,6 +156,14 @@ def _detection_section(outcome):
         lines += ["", f"{count - len(shown)} more: `select * from findings where detection_id = '{d.id}'`"]
     lines.append("")
     return lines
+
+
+def _ranked_down(mark):
+    return bool(mark) and ("allowlisted" in mark or mark.startswith(("benign", "false positive")))
+
+
+def _severity_cell(severity, mark):
+    return f"{severity} ({mark})" if mark else severity   # "low (benign by alice; allowlisted #2)"
 
 
 def _event_ids(finding):

@@ -256,14 +256,10 @@ def ingest(key, label, db, inputs, work, limit, events):
 
 
 def detectors():
-    """analyze_*.py scripts that define DETECTIONS and AREA at module level (as analyze_hunt.py finds them)."""
-    found = []
-    for path in sorted(REPO.glob("analyze_*.py")):
-        text = path.read_text(encoding="utf-8", errors="replace")
-        if path.name != "analyze_ingest.py" and re.search(r"^DETECTIONS\b\s*[:=]", text, re.M) \
-                and re.search(r"^AREA\b\s*[:=]", text, re.M):
-            found.append(path)
-    return found
+    """The detector scripts, one per area of rules.AREAS (the areas analyze_hunt.py runs)."""
+    sys.path.insert(0, str(REPO))
+    import rules
+    return sorted(path for path in (REPO / f"analyze_{name}.py" for name in rules.AREAS) if path.is_file())
 
 
 def detector_rows(db, work, events):

@@ -21,12 +21,10 @@ import detections  # noqa: E402
 from reports import attack_link  # noqa: E402
 
 
-def detector_modules():
-    found = detections.find_detectors(REPO)
-    broken = [f"{script}: {problem}" for script, _, problem in found if problem]
-    if broken:
-        raise SystemExit("update_readme.py: " + "; ".join(broken))
-    return [module for _, module, _ in found]
+def detector_areas():
+    """Every area of rules.AREAS with its detections, in the order of their script names."""
+    import rules
+    return sorted((rules.load_area(name) for name in rules.AREAS), key=lambda area: area.tool)
 
 
 def columns_section():
@@ -38,16 +36,16 @@ def columns_section():
 
 def detections_section():
     parts = []
-    for module in detector_modules():
-        parts.append(f"#### `{module.AREA.tool}` ({len(module.DETECTIONS)} detections)\n")
+    for area in detector_areas():
+        parts.append(f"#### `{area.tool}` ({len(area.detections)} detections)\n")
         parts.append("| id | title | severity | MITRE ATT&CK |")
         parts.append("| --- | --- | --- | --- |")
-        for d in module.DETECTIONS:
+        for d in area.detections:
             parts.append(f"| `{d.id}` | {d.title} | {d.severity} | {', '.join(attack_link(m) for m in d.mitre)} |")
-        if module.AREA.settings:
+        if area.settings:
             parts.append("")
             parts.append("Thresholds: " + "; ".join(f"`{s.env}` ({s.meaning.lower()}, default {detections.setting_text(s.default)})"
-                                                    for s in module.AREA.settings) + ".")
+                                                    for s in area.settings) + ".")
         parts.append("")
     return "\n".join(parts).rstrip()
 

@@ -1,5 +1,6 @@
 """Shared test helpers: realistic CloudTrail records, case databases built through the real
 ingest path, running a detector's detections, and the public records in ../shared/data."""
+import dataclasses
 import gzip
 import itertools
 import sys
@@ -15,12 +16,17 @@ sys.path.insert(0, str(REPO))
 import analyze_ingest  # noqa: E402
 import casedb  # noqa: E402
 import detections  # noqa: E402
+import rules  # noqa: E402
 
 ACCOUNT = "111122223333"
 _ids = itertools.count(1)
 
 needs_shared_data = pytest.mark.skipif(
     not SHARED_DATA.is_dir(), reason=f"real CloudTrail records not found at {SHARED_DATA}")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: takes more than a few seconds (deselect with -m 'not slow')")
 
 
 @pytest.fixture(autouse=True)
@@ -103,14 +109,28 @@ def build_case(tmp_path, records, name="case.db"):
     return db_path
 
 
-def detect(db_path, module, since=None, until=None):
-    """Runs a detector module's detections (no report or charts): {detection id: [findings]}."""
+def area_of(area):
+    """An Area with its detections: from an area name ("recon"), an Area, or a detector script
+    module (analyze_recon, or a script not yet moved to the rules package)."""
+    if isinstance(area, str):
+        return rules.load_area(area)
+    if isinstance(area, detections.Area):
+        return area
+    if hasattr(area, "DETECTIONS"):
+        return dataclasses.replace(area.AREA, detections=tuple(area.DETECTIONS))
+    return rules.load_area(area.__name__.removeprefix("analyze_"))
+
+
+def detect(db_path, area, since=None, until=None):
+    """Runs an area's detections (no report or charts): {detection id: [findings]}.
+    area: an area name ("console_logins"), an Area, or a detector script module."""
+    area = area_of(area)
     con, _ = detections.open_scope(str(db_path), since, until)
     try:
-        if module.AREA.setup_sql:
-            con.execute(module.AREA.setup_sql)
-        detections.apply_settings(con, module.AREA.settings)
-        outcomes = detections.run_detections(con, module.DETECTIONS)
+        if area.setup_sql:
+            con.execute(area.setup_sql)
+        detections.apply_settings(con, area.settings)
+        outcomes = detections.run_detections(con, area.detections)
     finally:
         con.close()
     failed = {o.detection.id: o.error for o in outcomes if o.error}
@@ -129,6 +149,12 @@ def stored(db_path, sql, params=None):
         return casedb.rows(con, sql, params)
     finally:
         con.close()
+
+
+def analyst_logs(folder):
+    """The text of every analyst log in folder, oldest first. A test never reads just the first:
+    runs in different minutes (a busy machine, a minute boundary) write different logs."""
+    return "".join(path.read_text() for path in sorted(Path(folder).glob("analyst_log-*.md")))
 
 
 def labelled_records(relative_path):

@@ -6,7 +6,7 @@ import analyze_actor as actor_script
 import analyze_console_logins as console
 import casedb
 import common
-from conftest import ACCOUNT, build_case, event, needs_shared_data, shared_log_trees, ingest
+from conftest import ACCOUNT, build_case, event, needs_shared_data, shared_log_trees, ingest, analyst_logs
 
 ALICE = f"arn:aws:iam::{ACCOUNT}:user/alice"
 ADMIN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/Admin"
@@ -148,7 +148,7 @@ def test_bad_window_is_a_usage_error(tmp_path, capsys, window):
     assert "usage: analyze_actor.py" in capsys.readouterr().err
 
 
-def test_report_has_timeline_failed_calls_and_findings_and_escapes_log_text(tmp_path, capsys):
+def test_report_has_timeline_failed_calls_and_findings_and_escapes_log_text(tmp_path, capsys, monkeypatch):
     hostile = "evil`agent|<img src=x onerror=alert(1)> [x](http://attacker.example)"
     records = [event("ConsoleLogin", "signin.amazonaws.com", f"2026-11-02T10:0{i}:00Z", "alice",
                      userAgent=hostile, eventType="AwsConsoleSignIn",
@@ -158,6 +158,10 @@ def test_report_has_timeline_failed_calls_and_findings_and_escapes_log_text(tmp_
                    errorCode="AccessDenied", errorMessage="not authorized", requestParameters={"secretId": "prod/db"})
     listed = [event("ListBuckets", "s3.amazonaws.com", f"2026-11-02T10:1{i}:00Z", "alice") for i in range(3)]
     db = build_case(tmp_path, records + [denied] + listed)
+    # The runs below happen a few minutes later, as on a busy machine: their analyst log is
+    # another file than the ingest's (this once failed when a minute boundary fell between).
+    later = common.now_utc() + common.dt.timedelta(minutes=3)
+    monkeypatch.setattr(common, "now_utc", lambda: later)
     assert console.main(["analyze_console_logins.py", str(db)]) == 0
     assert actor_script.main(["analyze_actor.py", str(db), "alice", "2026-11-02"]) == 0
     reports = list((tmp_path / "reports").glob("actor_report-*.md"))
@@ -172,7 +176,7 @@ def test_report_has_timeline_failed_calls_and_findings_and_escapes_log_text(tmp_
     assert common.md_code(hostile, 50) in text
     assert "agent|<img" not in text and "[x](http" not in text.replace(common.md_code(hostile, 50), "")
     assert list((tmp_path / "reports").glob("actor_activity-*.png"))
-    log = next((tmp_path / "reports").glob("analyst_log-*.md")).read_text()
+    log = analyst_logs(tmp_path / "reports")
     assert "analyze\\_actor.py" in log and "Identities folded in" in log
     assert str(reports[0]) in capsys.readouterr().out
 

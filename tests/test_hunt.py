@@ -1,69 +1,43 @@
-"""The hunt end to end: it finds and runs every detector, links each report, groups findings by
+"""The hunt end to end: it runs every area in-process, links each report, groups findings by
 actor (most severe first), and reports a detector that crashes while the others still run."""
+import dataclasses
 import re
-import sys
-import textwrap
 
 import pytest
 
-import analyze_console_logins
 import analyze_hunt as hunt
-from conftest import ACCOUNT, REPO, build_case, event, stored
+import detections
+import rules
+from conftest import ACCOUNT, build_case, event, stored
+from detections import Area, Detection
 
-FAKE_OK = '''
-    """usage: analyze_fakeok.py DATABASE [SINCE [UNTIL]]"""
-    import common
-    import detections
-    from detections import Area, Detection
+def fake_areas():
+    """Areas for the failure test: one that works (an old-style detection with every column),
+    one whose run crashes with a bug, one that stops with a database error, one that cannot load."""
+    ok = Area(name="fakeok", title="Fake detector", tool="analyze_fakeok.py", activity_title="All events",
+              activity_sql="""select date_trunc('minute', event_time) as minute, count(*) as succeeded,
+                              0 as failed from scoped_events group by 1""",
+              detections=(Detection(
+                  id="trail_logging_stopped_fake", title="Trail stopped", severity="high", mitre=("T1562.008",),
+                  description="Detects StopLogging.", false_positives="None.", triage=("Look.", "Act."),
+                  sql="""select event_time, event_name, request_parameters->>'$.name' as resource, actor, source_ip,
+                                recipient_account_id as account_id, aws_region as region, event_id, error_code,
+                                event_time as last_time, [event_id] as event_ids, null as severity,
+                                'trail stopped' as summary, null as details
+                         from scoped_events where event_name = 'StopLogging'"""),))
 
-    AREA = Area(name="fakeok", title="Fake detector", tool="analyze_fakeok.py", activity_title="All events",
-                activity_sql="""select date_trunc('minute', event_time) as minute, count(*) as succeeded,
-                                0 as failed from scoped_events group by 1""")
-    DETECTIONS = [Detection(
-        id="trail_logging_stopped_fake", title="Trail stopped", severity="high", mitre=("T1562.008",),
-        description="Detects StopLogging.", false_positives="None.", triage=("Look.", "Act."),
-        sql="""select event_time, event_name, request_parameters->>'$.name' as resource, actor, source_ip,
-                      recipient_account_id as account_id, aws_region as region, event_id, error_code,
-                      event_time as last_time, [event_id] as event_ids, null as severity,
-                      'trail stopped' as summary, null as details
-               from scoped_events where event_name = 'StopLogging'""")]
+    def crash(con, outcomes, folder, moment):
+        raise ZeroDivisionError("detector bug")
 
+    crashing = dataclasses.replace(ok, name="fakecrash", tool="analyze_fakecrash.py", detections=(), charts=(crash,))
+    stopping = dataclasses.replace(ok, name="fakestop", tool="analyze_fakestop.py", detections=(),
+                                   setup_sql="select * from no_such_table")
 
-    def main(argv):
-        return common.run_cli(__doc__, argv, lambda args: detections.run_detector(args, AREA, DETECTIONS))
-'''
-
-FAKE_CRASH = '''
-    import detections
-
-    AREA = detections.Area(name="fakecrash", title="Crash", tool="analyze_fakecrash.py", activity_sql="select 1",
-                           activity_title="x")
-    DETECTIONS = []
-
-
-    def main(argv):
-        raise RuntimeError("detector bug")
-'''
-
-FAKE_STOP = '''
-    import sys
-
-    import detections
-
-    AREA = detections.Area(name="fakestop", title="Stop", tool="analyze_fakestop.py", activity_sql="select 1",
-                           activity_title="x")
-    DETECTIONS = []
-
-
-    def main(argv):
-        print("analyze_fakestop.py: cases.db: database error: out of memory", file=sys.stderr)
-        return 1
-'''
-
-FAKE_HELPER = '''
-    """Not a detector: no DETECTIONS."""
-    AREA = None
-'''
+    def load(name):
+        if name == "fakebroken":
+            raise rules.RuleError("rules/fakebroken/x.sql: missing triage")
+        return {"fakeok": ok, "fakecrash": crashing, "fakestop": stopping}[name]
+    return load
 
 
 def attack_records():
@@ -84,13 +58,9 @@ def links(text):
     return re.findall(r"\]\(([^)]+\.md)\)", text)
 
 
-def test_discovers_every_detector_and_nothing_else():
-    names = {run.script for run in hunt.discover_detectors(REPO)}
-    expected = {path.name for path in REPO.glob("analyze_*.py")
-                if re.search(r"^DETECTIONS\s*=", path.read_text(), re.M) and re.search(r"^AREA\s*=", path.read_text(), re.M)}
-    assert "analyze_console_logins.py" in names
-    assert names == expected
-    assert not names & {"analyze_ingest.py", "analyze_overview.py", "analyze_actor.py", "analyze_hunt.py"}
+def test_runs_every_area_of_the_rules_package():
+    assert hunt.AREAS == rules.AREAS
+    assert "console_logins" in hunt.AREAS and "recon" in hunt.AREAS
 
 
 def test_hunt_runs_all_detectors_links_reports_and_groups_by_actor(tmp_path, capsys):
@@ -99,9 +69,9 @@ def test_hunt_runs_all_detectors_links_reports_and_groups_by_actor(tmp_path, cap
     reports = tmp_path / "reports"
     report = next(reports.glob("hunt_report-*.md"))
     text = report.read_text()
-    for run in hunt.discover_detectors(REPO):
-        assert f"`{run.script}`" in text
-        assert list(reports.glob(f"{run.area}_report-*.md")), run.script
+    for name in rules.AREAS:
+        assert f"`{rules.load_area(name).tool}`" in text
+        assert list(reports.glob(f"{name}_report-*.md")), name
     targets = links(text)
     assert targets and all((report.parent / target).is_file() for target in targets)
     assert any(t.startswith("console_logins_report-") for t in targets)
@@ -116,47 +86,70 @@ def test_hunt_runs_all_detectors_links_reports_and_groups_by_actor(tmp_path, cap
     assert stored(db, "select count(*) from runs where tool = 'analyze_hunt.py'") == [(1,)]
 
 
-def test_a_crashing_detector_is_reported_and_the_others_still_run(tmp_path, monkeypatch, capsys):
-    def boom(argv):
-        raise RuntimeError("simulated bug")
-    monkeypatch.setattr(analyze_console_logins, "main", boom)
+def test_a_crashing_area_is_reported_the_others_still_run_and_the_exit_is_1(tmp_path, monkeypatch, capsys):
+    real_run_area = detections.run_area
+
+    def run_area(db_path, area, *args, **kwargs):
+        if area.name == "console_logins":
+            raise RuntimeError("simulated bug")
+        return real_run_area(db_path, area, *args, **kwargs)
+    monkeypatch.setattr(detections, "run_area", run_area)
     db = build_case(tmp_path, attack_records())
-    assert hunt.main(["analyze_hunt.py", str(db)]) == 0
+    assert hunt.main(["analyze_hunt.py", str(db)]) == 1
     reports = tmp_path / "reports"
     text = next(reports.glob("hunt_report-*.md")).read_text()
     assert "crashed: RuntimeError: simulated bug" in text
     assert not list(reports.glob("console_logins_report-*.md"))
-    others = [run for run in hunt.discover_detectors(REPO) if run.area != "console_logins"]
-    assert others, "needs a second detector to show the rest still run"
-    for run in others:
-        assert list(reports.glob(f"{run.area}_report-*.md")), run.script
+    others = [name for name in rules.AREAS if name != "console_logins"]
+    for name in others:
+        assert list(reports.glob(f"{name}_report-*.md")), name
     assert "analyze_console_logins.py crashed" in capsys.readouterr().err
 
 
 def test_each_kind_of_failure_is_named_and_the_rest_run(tmp_path, monkeypatch, capsys):
-    folder = tmp_path / "detectors"
-    folder.mkdir()
-    for name, source in {"fakeok": FAKE_OK, "fakecrash": FAKE_CRASH, "fakestop": FAKE_STOP,
-                         "fakehelper": FAKE_HELPER, "fakebroken": "def broken(:\n"}.items():
-        (folder / f"analyze_{name}.py").write_text(textwrap.dedent(source))
-    monkeypatch.syspath_prepend(str(folder))
-    monkeypatch.setattr(hunt, "DETECTOR_FOLDER", folder)
-    for name in ("fakeok", "fakecrash", "fakestop", "fakehelper", "fakebroken"):
-        monkeypatch.delitem(sys.modules, f"analyze_{name}", raising=False)
+    monkeypatch.setattr(hunt, "AREAS", ("fakeok", "fakecrash", "fakestop", "fakebroken"))
+    monkeypatch.setattr(hunt, "load_area", fake_areas())
     db = build_case(tmp_path, attack_records())
-    assert hunt.main(["analyze_hunt.py", str(db)]) == 0
+    assert hunt.main(["analyze_hunt.py", str(db)]) == 1
     text = next((tmp_path / "reports").glob("hunt_report-*.md")).read_text()
     detectors = text.split("## Detectors")[1].split("## Findings by severity")[0]
-    assert "analyze_fakehelper.py" not in detectors
-    assert "crashed: RuntimeError: detector bug" in detectors
-    assert "stopped with exit status 1: analyze\\_fakestop.py: cases.db: database error: out of memory" in detectors
-    assert "could not be loaded: SyntaxError" in detectors
+    assert "crashed: ZeroDivisionError: detector bug" in detectors
+    assert "stopped: " in detectors and "database error" in detectors and "no\\_such\\_table" in detectors
+    assert "could not be loaded: RuleError: rules/fakebroken/x.sql: missing triage" in detectors
     assert "**3 detector(s) did not finish" in detectors
     by_actor = text.split("## Findings by actor")[1]
     assert "Trail stopped (`trail_logging_stopped_fake`)" in by_actor
     assert all((tmp_path / "reports" / target).is_file() for target in links(by_actor))
-    for name in ("fakeok", "fakecrash", "fakestop", "fakehelper", "fakebroken"):
-        sys.modules.pop(f"analyze_{name}", None)
+    assert "3 area(s) did not run" in capsys.readouterr().err
+
+
+def test_a_failed_detection_makes_the_hunt_exit_1(tmp_path, monkeypatch):
+    area = fake_areas()("fakeok")
+    broken = dataclasses.replace(area.detections[0], id="trail_logging_stopped_broken",
+                                 sql="select * from no_such_table")
+    monkeypatch.setattr(hunt, "AREAS", ("fakeok",))
+    monkeypatch.setattr(hunt, "load_area", lambda name: dataclasses.replace(area, detections=area.detections + (broken,)))
+    db = build_case(tmp_path, attack_records())
+    assert hunt.main(["analyze_hunt.py", str(db)]) == 1
+    text = next((tmp_path / "reports").glob("hunt_report-*.md")).read_text()
+    assert "1 detection(s) failed: trail\\_logging\\_stopped\\_broken" in text
+
+
+def test_ctrl_c_stops_the_hunt_with_130_and_runs_no_further_area(tmp_path, monkeypatch, capsys):
+    ran = []
+    real_run_area = detections.run_area
+
+    def run_area(db_path, area, *args, **kwargs):
+        ran.append(area.name)
+        if area.name == "console_logins":
+            raise KeyboardInterrupt
+        return real_run_area(db_path, area, *args, **kwargs)
+    monkeypatch.setattr(detections, "run_area", run_area)
+    db = build_case(tmp_path, attack_records())
+    assert hunt.main(["analyze_hunt.py", str(db)]) == 130
+    assert ran == ["console_logins"]
+    assert capsys.readouterr().err.count("\n") == 1
+    assert not list((tmp_path / "reports").glob("hunt_report-*.md"))
 
 
 @pytest.mark.parametrize("window", [["yesterday"], ["2026-11-02", "not-a-date"], ["2026-11-03", "2026-11-01"]])

@@ -6,6 +6,8 @@ import orjson
 import pytest
 
 import analyze_recon as recon
+import rules
+import rules.recon as recon_area
 from conftest import (ACCOUNT, SHARED_DATA, build_case, detect, event, fired_ids, ingest, labelled_records,
                       needs_shared_data, stored)
 
@@ -269,7 +271,7 @@ def test_analyst_patterns_from_the_environment(tmp_path, monkeypatch):
     ours = call("ListUsers", "iam", 0, userAgent="RedTeamKit/2.0 (internal)")
     db = build_case(tmp_path, [ours])
     assert detect(db, recon)["api_called_from_offensive_tool"] == []
-    monkeypatch.setenv(recon.EXTRA_AGENTS_ENV, " redteamkit , ,other-tool")
+    monkeypatch.setenv(recon_area.EXTRA_AGENTS_ENV, " redteamkit , ,other-tool")
     rows = detect(db, recon)["api_called_from_offensive_tool"]
     assert [(r["event_ids"], r["severity"]) for r in rows] == [([ours["eventID"]], "medium")]
 
@@ -406,7 +408,7 @@ def test_script_writes_report_charts_and_findings(tmp_path, capsys):
     report = next((tmp_path / "reports").glob("recon_report-*.md"))
     text = report.read_text()
     assert str(report) in printed
-    for detection in recon.DETECTIONS:
+    for detection in rules.load_area("recon").detections:
         assert detection.id in text
     assert "CLOUDTRAIL_RECON_EXTRA_AGENTS" in text
     for chart in ("recon_activity", "recon_discovery_by_identity", "recon_denied_by_identity"):

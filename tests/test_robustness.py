@@ -18,7 +18,7 @@ import charts
 import common
 import hostile_inputs
 import logfiles
-from conftest import REPO, build_case, event, ingest, stored, write_log_file
+from conftest import REPO, build_case, event, ingest, stored, write_log_file, analyst_logs
 
 PYTHON = sys.executable
 CASES = hostile_inputs.cases()
@@ -220,7 +220,7 @@ def test_nasty_text_is_inert_in_reports_terminal_and_charts(tmp_path, capsys):
     for line in report.splitlines():
         if line.startswith("| ") and not line.startswith("| ---"):
             assert _cells(line) in (_cells(_header_for(report, line)),), line
-    log = next((tmp_path / "reports").glob("analyst_log-*.md")).read_text()
+    log = analyst_logs(tmp_path / "reports")
     assert "\x1b" not in log and _only_inside_code(log, "<script>")
 
 
