@@ -70,7 +70,9 @@ def spark_session(app="cloudtrail-toolkit"):
 # ---------------------------------------------------------------- ingest
 
 def _local_path(uri):
-    return uri[5:] if uri.startswith("file:") else uri
+    """A local file's path as the local ingest stores it (Spark lists file: URIs, %-encoded)."""
+    from urllib.parse import unquote
+    return unquote(uri[5:]) if uri.startswith("file:") else uri
 
 
 def _delivery_key(path):
@@ -111,12 +113,14 @@ def parse_partition(batches):
             result = logfiles.FileResult(path, row["length"] or 0,
                                          int(row["modificationTime"].timestamp() * 1e9) if row["modificationTime"] else 0)
             raw = row["content"] or b""
-            result.sha256 = hashlib.sha256(raw).hexdigest()
             skip = logfiles.classify_name(path)
             if skip:
+                result.sha256 = hashlib.sha256(raw).hexdigest()
                 result.status, result.reason = "skipped", skip
+            elif len(raw) > logfiles.MAX_DECOMPRESSED_MB * 1024 * 1024:
+                logfiles._failed(result, logfiles.too_large(len(raw)))
             else:
-                _read_content(result, raw)
+                result = logfiles.read_bytes(result, raw, path)
             columns = None
             if result.records:
                 try:
@@ -141,29 +145,6 @@ def parse_partition(batches):
                            "file_sha256": result.sha256, "file_status": result.status, "file_reason": result.reason,
                            "file_records": result.records, "file_bad_records": result.bad_records}
             yield pa.RecordBatch.from_pylist([file_values], schema=schema)
-
-
-def _read_content(result, raw):
-    """logfiles.read_file after the bytes are read (Spark reads them, from S3 or disk)."""
-    import logfiles
-    if not raw.strip():
-        logfiles._failed(result, "empty file")
-        return
-    try:
-        content = logfiles.decompress(raw)
-        ndjson = result.path.lower().endswith(logfiles.NDJSON_SUFFIXES)
-        raws = None if ndjson else logfiles.raw_records(content)
-        if raws is not None:
-            logfiles._fill_raw(result, raws)
-            return
-        records, problems = logfiles.parse_lines(content) if ndjson else logfiles.parse_document(content)
-    except logfiles.FileProblem as problem:
-        logfiles._failed(result, str(problem))
-        return
-    except MemoryError:
-        logfiles._failed(result, "too large to parse in memory")
-        return
-    logfiles._fill(result, records, problems)
 
 
 def output_schema_arrow():

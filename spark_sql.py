@@ -647,6 +647,9 @@ def portability_problems(sql):
         for node in tree.walk():
             if isinstance(node, (exp.ArrayAgg, exp.GroupConcat)):
                 value, order = _unwrap_order(node)
+                window = node.parent
+                if order is None and isinstance(window, exp.Window) and window.args.get("order") is not None:
+                    order = window.args["order"]     # list(x) over (... order by ...): the window's order
                 name = "list()" if isinstance(node, exp.ArrayAgg) else "string_agg()"
                 example = "list(x order by event_time, event_id)" if name == "list()" else \
                     "string_agg(x, ', ' order by x, event_id)"
