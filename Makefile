@@ -33,8 +33,9 @@ setup-test: $(TEST_INSTALLED)
 
 # Installed on top of the runtime packages (`uv pip install` adds, `sync` would remove them
 # again); redone whenever the runtime set was synced, since that sync removes them.
-$(TEST_INSTALLED): $(INSTALLED) requirements-test.txt
-	$(UV) pip install --quiet --compile-bytecode --python $(PY) -r requirements-test.txt
+# requirements-spark.txt is the scale-out (pyspark, for analyze_spark.py and its parity tests).
+$(TEST_INSTALLED): $(INSTALLED) requirements-test.txt requirements-spark.txt
+	$(UV) pip install --quiet --compile-bytecode --python $(PY) -r requirements-test.txt -r requirements-spark.txt
 	@touch $@
 
 jq:

@@ -228,6 +228,12 @@ def read_file(item):
         return _failed(result, f"cannot read: {error.strerror}")
     if len(raw) > limit:
         return _failed(result, too_large(os.path.getsize(path)))
+    return read_bytes(result, raw, path)
+
+
+def read_bytes(result, raw, path):
+    """The rest of read_file once the file's bytes are read (analyze_spark.py reads them with
+    Spark, from S3 or disk, and calls this, so both ingests read a file the same way)."""
     result.size = len(raw)
     result.sha256 = hashlib.sha256(raw).hexdigest()
     if not raw.strip():

@@ -1,0 +1,116 @@
+"""Every detection with what another engine needs to run it: the area's views, its settings'
+values, and for each rule the complete SQL the DuckDB engine runs (or why it cannot run
+elsewhere). Used by analyze_spark.py, the portability lint and the parity tests, so all three
+see the rules exactly as the detectors do.
+
+Reads the rules package (rules/<area>/*.sql, detections.rule_query) when it is there, and the
+detector scripts' DETECTIONS and AREA otherwise.
+"""
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+REPO = Path(__file__).resolve().parent
+
+
+@dataclass
+class Rule:
+    detection: object             # detections.Detection (id, title, severity, mitre, ...)
+    sql: str = None               # the full SELECT the engine runs; None when it cannot run elsewhere
+    python: Callable = None       # fn(rows) applied to the SQL's rows (the rule's Python part)
+    local_reason: str = ""        # why the rule runs on DuckDB only
+
+
+@dataclass
+class AreaRules:
+    name: str
+    setup_sql: str
+    variables: dict
+    rules: list = field(default_factory=list)
+    area: object = None
+
+
+def setting_values(settings):
+    """{variable: default value} as the engine sets them when no environment variable is set."""
+    import os
+
+    import common
+    values = {}
+    for setting in settings:
+        if isinstance(setting.default, tuple):
+            raw = os.environ.get(setting.env, "")
+            values[setting.variable] = ([item.strip() for item in raw.split(",") if item.strip()]
+                                        if raw.strip() else list(setting.default))
+        else:
+            values[setting.variable] = common.env_number(setting.env, setting.default, type(setting.default))
+    return values
+
+
+def areas():
+    """[AreaRules] for every area, in the order the hunt runs them."""
+    try:
+        import rules  # noqa: F401 - the rules package, when this checkout has it
+    except ImportError:
+        return list(_script_areas())
+    return list(_package_areas())
+
+
+def _script_areas():
+    import detections
+    for _, module, problem in detections.find_detectors(REPO):
+        if module is None:
+            continue
+        area = module.AREA
+        found = AreaRules(area.name, area.setup_sql or "", setting_values(area.settings), area=area)
+        for detection in module.DETECTIONS:
+            if detection.sql:
+                found.rules.append(Rule(detection, sql=detection.sql))
+            else:
+                found.rules.append(Rule(detection, local_reason="a Python function over the DuckDB connection "
+                                                                "(find(con)); runs elsewhere once it is a rule with "
+                                                                "`python:` that receives its SQL's rows"))
+        yield found
+
+
+def _package_areas():
+    import detections
+    import rules
+    for name in rules.AREAS:
+        area = rules.load_area(name)
+        found = AreaRules(area.name, area.setup_sql or "", setting_values(area.settings), area=area)
+        for detection in area.detections:
+            if getattr(detection, "rule", False) and getattr(detection, "function", None) is not None:
+                if _needs_connection(detection.function):
+                    found.rules.append(Rule(detection, local_reason=f"its Python function {detection.python}(con, rows) "
+                                                                    "queries the DuckDB connection itself"))
+                else:
+                    # The SQL gives the candidate rows; the function the findings; the engine's
+                    # join (rule_query over python_rule_rows) adds the shared columns.
+                    found.rules.append(Rule(detection, sql=detection.sql, python=detection.function))
+            elif getattr(detection, "rule", False):
+                found.rules.append(Rule(detection, sql=detections.rule_query(detection)))
+            elif detection.sql:
+                found.rules.append(Rule(detection, sql=detection.sql))
+            else:
+                found.rules.append(Rule(detection, local_reason="a Python function over the DuckDB connection "
+                                                                "(find(con)) in a detector script not yet moved to "
+                                                                "the rules package"))
+        yield found
+
+
+def python_rule_query(detection):
+    """The engine's join for a Python rule's produced rows (a view python_rule_rows with
+    event_id, event_ids, summary, python_row), as detections._python_rule_rows runs it."""
+    import detections
+    shell = detections.Detection(detection.id, detection.title, detection.severity, detection.mitre,
+                                 detection.description, detection.false_positives, detection.triage,
+                                 sql="select * from python_rule_rows", rule=True)
+    return detections.rule_query(shell, ("event_id", "event_ids", "summary", "python_row"), keep=("python_row",))
+
+
+def _needs_connection(function):
+    import inspect
+    try:
+        return len(inspect.signature(function).parameters) >= 2
+    except (TypeError, ValueError):
+        return False
