@@ -172,7 +172,7 @@ def _summarise(argv, context, runs, folder, started, timings):
         made, timings["incidents"] = incidents.build(con)
         path = common.new_output_path(folder, "hunt_report", ".md", started)
         summary = incidents.case_summary(con, context.db_path, since=started,
-                                         report_links=_report_links(runs, path))
+                                         report_links=_report_links(runs, path), marks=triaged.get("marks"))
         top = casedb.rows(con, "select rank, score, title from incidents order by rank limit 5")
         lines = _report(context, runs, per_detector, severities, summary, path, started, timings, triaged)
         common.write_new_file(path, "\n".join(lines))

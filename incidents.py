@@ -835,11 +835,13 @@ TIMELINE_ROWS = 25          # unflagged events shown per incident timeline (all 
 TIMELINES_SHOWN = 5         # incidents that get a timeline in the report
 
 
-def case_summary(con, db_path, since=None, report_links=None):
+def case_summary(con, db_path, since=None, report_links=None, marks=None):
     """The first sections of the hunt report: incidents as stories, their timelines, the findings
     outside incidents (one line per fact) and coverage notes. Returns markdown lines.
-    report_links: {area name: markdown link to its report}."""
+    report_links: {area name: markdown link to its report}; marks: the analyst's verdicts and
+    allowlist matches, {(detection_id, event_id): text} (triage.triage_summary)."""
     report_links = report_links or {}
+    marks = marks or {}
     import shlex
     cursor = con.execute("select * from incidents order by rank")
     names = [d[0] for d in cursor.description]
@@ -855,6 +857,7 @@ def case_summary(con, db_path, since=None, report_links=None):
         lines += ["Why it ranks here (score " + f"{row['score']:g}): " + md_text("; ".join(row["reasons"])), ""]
         inside = facts(con, "inside", incident=row["incident_id"])
         lines += ["Findings: " + "; ".join(_named(f["named"]) + (f" x{f['times']}" if f["times"] > 1 else "")
+                                           + (f" ({md_text(_mark(f, marks))})" if _mark(f, marks) else "")
                                            for f in inside[:8])
                   + (f"; and {len(inside) - 8} more" if len(inside) > 8 else ""), ""]
         deeper = [f"analyze_actor.py {db} {shlex.quote(p)}" for p in ([pivot] if pivot else [])]
@@ -881,7 +884,8 @@ def case_summary(con, db_path, since=None, report_links=None):
     if len(incidents) > TIMELINES_SHOWN:
         lines += [f"Incidents {TIMELINES_SHOWN + 1} to {len(incidents)} have no timeline here: "
                   "`select * from incident_events join events using (event_id) where incident_id = N`.", ""]
-    outside = facts(con, "outside", since=since)
+    # A fact the analyst judged (a verdict or an allowlist match) is kept, marked, and listed last.
+    outside = sorted(facts(con, "outside", since=since), key=lambda f: bool(_mark(f, marks)))
     lines += ["## Findings outside incidents", ""]
     if not outside:
         lines += ["None.", ""]
@@ -889,7 +893,8 @@ def case_summary(con, db_path, since=None, report_links=None):
         lines += ["One line per fact: the findings on one event are one line naming every reason; repeats of the "
                   "same kind by the same principal on the same resource are one line with a count.", ""]
         lines += md_table(["severity", "first", "times", "reasons", "principal", "resource", "summary", "report"],
-                          [(f["severity"], format_time(f["first_time"]), f["times"], Markdown(_named(f["named"])),
+                          [(f["severity"] + (f" ({_mark(f, marks)})" if _mark(f, marks) else ""),
+                            format_time(f["first_time"]), f["times"], Markdown(_named(f["named"])),
                             Markdown(md_code(_short(f["actor"]), 80)), f["resource"] or "", f["summary"],
                             Markdown(", ".join(report_links[d] for d in f["detectors"] if d in report_links)))
                            for f in outside[:30]])
@@ -898,6 +903,13 @@ def case_summary(con, db_path, since=None, report_links=None):
         lines.append("")
     lines += ["## Coverage: what these logs cannot show", ""] + [f"- {md_text(n)}" for n in coverage_notes(con)] + [""]
     return lines
+
+
+def _mark(fact, marks):
+    """The analyst's verdicts and allowlist matches on the findings behind a fact ('' for none)."""
+    found = {marks[(detection, event)] for detection in fact["detection_ids"] for event in fact["event_ids"]
+             if (detection, event) in marks}
+    return "; ".join(sorted(found))
 
 
 def _named(pairs):
