@@ -621,7 +621,8 @@ def compile_sql(sql, variables=None, context=None):
                 break
         if tree is None:
             continue
-        statements.append(tree.sql(dialect="spark"))
+        # Comments dropped: the query is run, not read (and may be wrapped by the runner).
+        statements.append(tree.sql(dialect="spark", comments=False))
     return statements
 
 

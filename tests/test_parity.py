@@ -5,7 +5,7 @@
 (b) Spark local[2] (marked `spark`): the public data ingested by analyze_spark.py holds the same
     events as analyze_ingest.py's case (count and ids), and every detection compiled to Spark SQL
     gives the same findings as DuckDB. A detection that errors on one engine fails its test;
-    local-only detections are skipped with their reason (README, Scaling out).
+    the detections in rule_catalogue.LOCAL_ONLY are skipped with their reason (README, Scaling out).
 """
 import shutil
 
@@ -184,8 +184,9 @@ def test_spark_ingest_keeps_the_same_events(spark_duckdb_case, spark_case):
 def test_detection_on_spark_equals_duckdb(spark_duckdb_case, spark_case, area_name, detection_id):
     _, found = spark_duckdb_case
     _, _, outcomes, local_only = spark_case
-    if detection_id in local_only:
-        pytest.skip(f"local-only: {local_only[detection_id]}")
+    if detection_id in rule_catalogue.LOCAL_ONLY:
+        assert detection_id in local_only
+        pytest.skip(f"local-only: {rule_catalogue.LOCAL_ONLY[detection_id]}")
     outcome = outcomes[detection_id]
     assert not outcome.error, outcome.error
     assert finding_keys(outcome.findings) == finding_keys(found.get(detection_id, []))

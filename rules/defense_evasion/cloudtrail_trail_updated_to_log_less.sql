@@ -29,10 +29,24 @@ with updates as (
         coalesce(session_credential_from_console, false)
             or coalesce(user_agent in ('console.amazonaws.com', 'signin.amazonaws.com', 'AWS Internal'), false)
             or coalesce(user_agent like 'Mozilla/%', false)
-            or coalesce(invoked_by = 'cloudformation.amazonaws.com', false) as from_console
+            or coalesce(invoked_by = 'cloudformation.amazonaws.com', false) as from_console,
+        -- one number per row (even for hand-made records that reuse an event id)
+        row_number() over (order by event_time, event_id) as update_number
     from scoped_events
     where event_source = 'cloudtrail.amazonaws.com'
       and event_name = 'UpdateTrail'
+),
+-- The trail's configuration before each update: the latest earlier one (ties by event_id).
+earlier_configs as (
+    select
+        u.update_number,
+        c.*,
+        row_number() over (partition by u.update_number order by c.event_time desc, c.event_id desc) as recency
+    from updates as u
+    join evasion_trail_configs as c
+      on c.recipient_account_id = u.recipient_account_id
+     and c.trail_name = u.trail_name
+     and u.event_time > c.event_time
 ),
 compared as (
     -- new_*: the setting after the call (the response when it succeeded, else what
@@ -66,10 +80,9 @@ compared as (
         coalesce(u.response_elements->>'$.cloudWatchLogsLogGroupArn', u.request_parameters->>'$.cloudWatchLogsLogGroupArn', '') as new_log_group,
         c.log_group as was_log_group
     from updates as u
-    asof left join evasion_trail_configs as c
-      on c.recipient_account_id = u.recipient_account_id
-     and c.trail_name = u.trail_name
-     and u.event_time > c.event_time
+    left join earlier_configs as c
+      on c.update_number = u.update_number
+     and c.recency = 1
 ),
 judged as (
     -- A sent setting changed when it differs from the one before; with nothing to

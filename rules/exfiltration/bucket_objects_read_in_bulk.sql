@@ -188,7 +188,7 @@ select
      'peak_bytes_in_window': any_value(r.peak_bytes),
      'usual_reads_per_window': any_value(r.usual_reads), 'windows_with_reads': any_value(r.active_windows),
      'above_fixed_threshold': any_value(r.large), 'above_usual_volume': any_value(r.unusual),
-     'sample_keys': list_sort(list_distinct(list(r.object_key)))[:20],
-     'user_agents': list_sort(list_distinct(list(r.user_agent)))[:5]} as details
+     'sample_keys': list_sort(list_distinct(list(r.object_key order by r.object_key)))[:20],
+     'user_agents': list_sort(list_distinct(list(r.user_agent order by r.user_agent)))[:5]} as details
 from burst_reads as r
 group by r.reader, r.bucket, r.burst

@@ -29,15 +29,24 @@ references:
 */
 -- Windows run on numbers only (hashes of caller, item and event id): sorting and
 -- counting distinct strings over millions of reads is several times slower.
-with items as (
+with named as (
+    select
+        event_time,
+        caller,
+        event_id,
+        secret_kind,
+        unnest(secret_names) as secret_name
+    from exfiltration_secret_reads
+    where event_time is not null
+      and coalesce(user_type, '') <> 'AWSService'
+),
+items as (
     select
         event_time,
         hash(caller) as caller_key,
         hash(event_id) as call_key,
-        hash(concat(secret_kind, ':', unnest(secret_names))) as item_key
-    from exfiltration_secret_reads
-    where event_time is not null
-      and coalesce(user_type, '') <> 'AWSService'
+        hash(concat(secret_kind, ':', secret_name)) as item_key
+    from named
 ),
 measured as (
     select
@@ -79,28 +88,34 @@ bursts as (
     )
     group by caller_key, burst
 ),
-reads as (
+named_reads as (
     select
         r.*,
         b.burst,
         b.peak_items,
         b.peak_calls,
         b.peak_at,
-        unnest(r.secret_names) as secret_name,
-        concat(r.secret_kind, ':', secret_name) as item
+        unnest(r.secret_names) as secret_name
     from exfiltration_secret_reads as r
     join bursts as b
       on hash(r.caller) = b.caller_key
      and r.event_time between b.burst_start and b.burst_end
     where coalesce(r.user_type, '') <> 'AWSService'
+),
+reads as (
+    select
+        *,
+        concat(secret_kind, ':', secret_name) as item
+    from named_reads
 )
+-- list(x order by x) inside list_sort(list_distinct(...)): the list has one order on both engines.
 select
     arg_min(event_id, (event_time, event_id)) as event_id,
-    list_transform(list_sort(list_distinct(list(struct_pack(t := event_time, id := event_id)))),
+    list_transform(list_sort(list_distinct(list(struct_pack(t := event_time, id := event_id) order by event_time, event_id))),
                    lambda e: e.id) as event_ids,
     string_agg(distinct event_name, ', ' order by event_name) as event_name,
     concat(count(distinct item), ' ', string_agg(distinct secret_kind || 's', ' and ' order by secret_kind || 's'), ': ',
-           array_to_string(list_sort(list_distinct(list(secret_name)))[:3], ', '),
+           array_to_string(list_sort(list_distinct(list(secret_name order by secret_name)))[:3], ', '),
            case when count(distinct secret_name) > 3 then ', ...' else '' end) as resource,
     caller as actor,
     string_agg(distinct source_ip, ', ' order by source_ip) as source_ip,
@@ -122,10 +137,10 @@ select
      'peak_distinct_in_window': max(peak_items),
      'peak_calls_in_window': max(peak_calls),
      'peak_window_end': any_value(peak_at),
-     'items': list_sort(list_distinct(list(item)))[:100],
-     'kinds': list_sort(list_distinct(list(secret_kind))),
-     'error_codes': list_sort(list_distinct(list(error_code))),
-     'user_agents': list_sort(list_distinct(list(user_agent)))[:5],
-     'invoked_by': list_sort(list_distinct(list(invoked_by)))} as details
+     'items': list_sort(list_distinct(list(item order by item)))[:100],
+     'kinds': list_sort(list_distinct(list(secret_kind order by secret_kind))),
+     'error_codes': list_sort(list_distinct(list(error_code order by error_code))),
+     'user_agents': list_sort(list_distinct(list(user_agent order by user_agent)))[:5],
+     'invoked_by': list_sort(list_distinct(list(invoked_by order by invoked_by)))} as details
 from reads
 group by caller, burst

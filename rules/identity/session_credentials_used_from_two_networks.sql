@@ -26,7 +26,7 @@ with uses as (
         access_key_id,
         network,
         min(event_time) as first_time,
-        arg_min(event_id, (event_time, event_id)) as first_event,
+        arg_min(event_id, (event_time, event_id)) as event_id,     -- the network's first call
         list(distinct agent_family order by agent_family) as agents,
         list(distinct split_part(agent_family, ' ', 1) order by split_part(agent_family, ' ', 1)) as tools,
         -- the browser console and calls AWS makes for the console are not a client of their own
@@ -46,17 +46,17 @@ with uses as (
 ordered as (
     select
         *,
-        row_number() over (partition by access_key_id order by first_time, first_event) as nth,
-        flatten(list(tools) over (partition by access_key_id order by first_time, first_event
+        row_number() over (partition by access_key_id order by first_time, event_id) as nth,
+        flatten(list(tools) over (partition by access_key_id order by first_time, event_id
                                   rows between unbounded preceding and 1 preceding)) as earlier_tools,
-        flatten(list(agents) over (partition by access_key_id order by first_time, first_event
+        flatten(list(agents) over (partition by access_key_id order by first_time, event_id
                                    rows between unbounded preceding and 1 preceding)) as earlier_agents,
-        list(network) over (partition by access_key_id order by first_time, first_event
+        list(network) over (partition by access_key_id order by first_time, event_id
                             rows between unbounded preceding and 1 preceding) as earlier_networks
     from uses
 )
 select
-    o.first_event as event_id,
+    o.event_id,
     o.ids as event_ids,
     o.access_key_id as resource,
     concat('session ', o.session, ' (', o.access_key_id, ') used from ', array_to_string(o.addresses, ', '),

@@ -339,12 +339,20 @@ join matched as m
 -- aws:ec2-instance identity role). The owner of a VPC endpoint (vpcEndpointAccountId, only in
 -- the full record) is the same on every call through it, so one record per endpoint is read.
 create or replace view recon_instance_calls_all as
-with endpoint_owners as (
+with endpoint_first_calls as (
+    select
+        vpc_endpoint_id,
+        record,
+        row_number() over (partition by vpc_endpoint_id order by event_time, event_id) as call_number
+    from events
+    where vpc_endpoint_id is not null
+),
+endpoint_owners as (
     select
         vpc_endpoint_id,
         record->>'$.vpcEndpointAccountId' as owner_account_id
-    from events
-    where rowid in (select min(rowid) from events where vpc_endpoint_id is not null group by vpc_endpoint_id)
+    from endpoint_first_calls
+    where call_number = 1
 )
 select
     c.*,

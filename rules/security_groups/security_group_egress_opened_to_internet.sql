@@ -24,10 +24,14 @@ references:
 with opened as (
     select
         event_id,
-        string_agg(concat(ports, ' to ', source), '; ' order by ports, source)
+        string_agg(concat(ports, ' to ', source), '; ' order by ports, source, concat(ports, ' to ', source))
             filter (where scope = 'internet') as internet_rules,
+        -- Ties (same ports and destination) are ordered by the whole entry: one order.
         list({'direction': direction, 'ports': ports, 'destination': source, 'scope': scope,
-              'rule_id': rule_id} order by ports, source) as rules
+              'rule_id': rule_id}
+             order by ports, source,
+                      {'direction': direction, 'ports': ports, 'destination': source, 'scope': scope,
+                       'rule_id': rule_id}) as rules
     from security_group_grants
     where direction = 'egress'
     group by event_id

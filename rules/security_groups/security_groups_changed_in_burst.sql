@@ -50,7 +50,7 @@ counted as (
     from sessions
 )
 select
-    array_to_string(list_sort(list(distinct event_name)), ', ') as event_name,
+    string_agg(distinct event_name, ', ' order by event_name) as event_name,
     concat(count(distinct group_key), ' security group(s)') as resource,
     string_agg(distinct source_ip, ', ' order by source_ip) as source_ip,
     string_agg(distinct aws_region, ', ' order by aws_region) as region,

@@ -224,7 +224,7 @@ port_ranges as (
         r.has_ports,
         r.low_port,
         r.high_port,
-        list(concat(p.port, ' ', p.service) order by p.port) filter (where p.port is not null) as services,
+        list(concat(p.port, ' ', p.service) order by p.port, concat(p.port, ' ', p.service)) filter (where p.port is not null) as services,
         min(p.service) as first_service,
         count(p.port) as exposed_ports
     from (select distinct protocol_name, all_protocols, has_ports, low_port, high_port from rules) as r
@@ -340,12 +340,18 @@ join (
         -- A public range wider than a /8 counts as much as its ports; a narrower one a step less.
         max(case when prefix_length <= 8 then exposure_rank else greatest(exposure_rank - 1, 1) end)
             filter (where scope = 'public') as public_rank,
-        string_agg(concat(exposure, ' from ', source), '; ' order by exposure_rank desc, ports, source)
+        string_agg(concat(exposure, ' from ', source), '; '
+                   order by exposure_rank desc, ports, source, concat(exposure, ' from ', source))
             filter (where scope = 'internet') as internet_rules,
-        string_agg(concat(exposure, ' from ', source), '; ' order by exposure_rank desc, ports, source)
+        string_agg(concat(exposure, ' from ', source), '; '
+                   order by exposure_rank desc, ports, source, concat(exposure, ' from ', source))
             filter (where scope = 'public') as public_rules,
+        -- Ties (same ports and source) are ordered by the whole entry, so the list has one order.
         list({'direction': direction, 'ports': ports, 'source': source, 'scope': scope,
-              'rule_id': rule_id, 'services': services} order by exposure_rank desc, ports, source) as rules,
+              'rule_id': rule_id, 'services': services}
+             order by exposure_rank desc, ports, source,
+                      {'direction': direction, 'ports': ports, 'source': source, 'scope': scope,
+                       'rule_id': rule_id, 'services': services}) as rules,
         bool_or(direction = 'unknown') as direction_unknown
     from security_group_grants
     where direction in ('ingress', 'unknown')
