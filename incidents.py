@@ -45,6 +45,7 @@ TACTICS = ("reconnaissance", "resource-development", "initial-access", "executio
 # ATT&CK technique -> tactic it stands for here (the first tactic ATT&CK lists for it, except where
 # the cloud use is plainly another: T1078.004 is how attackers get in, T1098.003 gains privilege).
 TECHNIQUE_TACTIC = {
+    "T1037": "persistence", "T1546": "persistence", "T1566": "initial-access", "T1574": "persistence",
     "T1020": "exfiltration", "T1021": "lateral-movement", "T1021.007": "lateral-movement",
     "T1033": "discovery", "T1040": "credential-access", "T1048": "exfiltration",
     "T1059": "execution", "T1059.009": "execution", "T1069": "discovery", "T1069.003": "discovery",

@@ -27,6 +27,8 @@ needs_shared_data = pytest.mark.skipif(
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "slow: takes more than a few seconds (deselect with -m 'not slow')")
+    config.addinivalue_line("markers", "spark: runs on Apache Spark local[2] (Java 17 and requirements-spark.txt); "
+                                       "make test-spark runs them, make test leaves them out")
 
 
 @pytest.fixture(autouse=True)
@@ -167,8 +169,3 @@ def shared_log_trees():
     """The S3-layout folders of real records in ../shared/data."""
     return [SHARED_DATA / "stratus-red-team" / "s3", SHARED_DATA / "panther" / "s3_test_scenarios",
             SHARED_DATA / "otrf" / "s3"]
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "spark: runs on Apache Spark local[2] (Java 17 and requirements-spark.txt; "
-                                       "make test installs it); leave out with -m 'not spark'")

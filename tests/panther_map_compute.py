@@ -24,18 +24,11 @@ DIFFERENCES = {
     ("AWS.Potential.Backdoor.Lambda", "Lambda Add Permission Event v2"):
         "the record has no principal; the toolkit reports permissions granted to everyone or another account, "
         "not every AddPermission",
-    ("AWS.SSM.DistributedCommand", "Single Command Send, No Cached IDs"):
-        "an IAM user (a person) sending a command, and the first SendCommand by that principal in the data, "
-        "are reported (medium) even on one instance",
     ("AWS.SSM.DistributedCommand", "Single Command Send, Many Cached IDs"):
         "Panther counts instances across calls in its cache (a mock in its test); the toolkit counts the "
         "instances of one call, and this principal's first command is earlier in the same records",
     ("AWS.EC2.MultiInstanceConnect", "Public SSH Key Not Sent Successfully"): _ATTEMPT,
     ("AWS.Lambda.UpdateFunctionCode", "AssumedRole Updates Lambda Code (Normal CI/CD)"): _FIRST_IN_DATA,
-    ("AWS.Lambda.UpdateFunctionCode", "AssumedRole Updates Lambda Code v2 (Normal CI/CD)"): _FIRST_IN_DATA,
     ("AWS.Lambda.UpdateFunctionConfiguration", "AssumedRole Updates Lambda Configuration with Layers (Normal CI/CD)"):
         _FIRST_IN_DATA,
-    ("AWS.Lambda.UpdateFunctionConfiguration", "Lambda Update Function Configuration without Layers"):
-        "every configuration change by a principal that never deployed the function counts (environment, role "
-        "and code settings as much as layers)",
 }

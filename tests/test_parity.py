@@ -16,6 +16,7 @@ import analyze_export
 import analyze_hunt
 import casedb
 import detections
+import lineage
 import rule_catalogue
 from conftest import ingest, needs_shared_data, shared_log_trees
 
@@ -104,6 +105,7 @@ def shuffled_parquet_results(public_case, tmp_path_factory):
                         order by md5(coalesce(event_id, '') || coalesce(source_file, ''))""")
         con.execute("checkpoint")
         casedb.set_window(con, None, None)
+        lineage.build(con)      # the identity rules read it; the hunt builds it before the areas
         results = {}
         for area in AREAS:
             results |= run_on_duckdb(con, area)
