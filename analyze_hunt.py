@@ -9,7 +9,7 @@ usage: analyze_hunt.py DATABASE [SINCE [UNTIL]]
   UNTIL     last moment to look at (a date includes that whole day)
 
 Every detection area (rules.AREAS: console sign-ins, IAM, security groups, defense evasion,
-reconnaissance, exfiltration, identity) is run in this process with the same DATABASE, SINCE and
+reconnaissance, exfiltration, impact, compute, identity) is run in this process with the same DATABASE, SINCE and
 UNTIL, so each writes its own report and charts, as its analyze_<area>.py script would. An area
 that cannot run is named in the summary and the others still run. Before the areas the identity
 lineage is rebuilt (table identity_lineage: who is behind every access key); after them the
@@ -17,7 +17,9 @@ findings are grouped into ranked incidents (tables incidents, incident_events an
 findings.incident_id). Then hunt_report-YY-MM-DD-HH-MM.md is written, an analyst log entry
 appended, and the path of every report printed.
 
-settings: the CLOUDTRAIL_INCIDENT_* variables (grouping and ranking weights), see README.md.
+settings: the CLOUDTRAIL_INCIDENT_* variables (grouping and ranking weights), see README.md;
+  CLOUDTRAIL_SIGMA_RULES  Sigma rule files or folders (':'-separated) the hunt also runs, as
+                          analyze_sigma.py would, after the areas
 
 Exit status 0 when every area and detection ran, 1 when any area or detection failed (the
 summary names them) or for a runtime problem, 2 for bad arguments, 130 when interrupted
@@ -32,6 +34,7 @@ from pathlib import Path
 import duckdb
 import orjson
 
+import analyze_sigma
 import casedb
 import common
 import detections
@@ -119,6 +122,21 @@ def run_one(run, db_path, since, until, argv):
     run.failed_detections = list(run.result.failed)
 
 
+def run_sigma(db_path, paths, since, until, argv):
+    """The analyst's Sigma rules (CLOUDTRAIL_SIGMA_RULES) as one more detector of the hunt."""
+    run = DetectorRun("sigma", script="analyze_sigma.py")
+    try:
+        result = analyze_sigma.run_sigma(db_path, paths, since, until, ["analyze_sigma.py"] + list(argv[1:]))
+    except common.ToolError as error:
+        run.problem = f"stopped: {error}"
+        print(f"analyze_hunt.py: analyze_sigma.py stopped ({common.terminal_safe(str(error))}); "
+              "the areas' findings are kept", file=sys.stderr)
+        return run
+    run.reports = [result.report] if result.report else []
+    run.failed_detections = [rule_id for rule_id, _ in result.failed]
+    return run
+
+
 def _one_line(error):
     return f"{type(error).__name__}: {common.first_line(error, '')}".rstrip(": ")
 
@@ -139,6 +157,9 @@ def run(argv):
     runs = [DetectorRun(name) for name in AREAS]
     for area_run in runs:
         run_one(area_run, db_path, since, until, argv)
+    sigma_paths = analyze_sigma.rule_paths_from_env()
+    if sigma_paths:
+        runs.append(run_sigma(db_path, sigma_paths, since, until, argv))
     try:
         return _summarise(argv, context, runs, folder, started, timings)
     except duckdb.Error as error:

@@ -173,3 +173,43 @@ def test_missing_database_and_empty_window_are_runtime_errors(tmp_path, capsys):
     assert hunt.main(["analyze_hunt.py", str(db), "2030-01-01"]) == 1
     assert "no events in" in capsys.readouterr().err
     assert not list((tmp_path / "reports").glob("*_report-*.md"))
+
+
+def test_the_analysts_sigma_rules_run_in_the_hunt_when_set(tmp_path, monkeypatch, capsys):
+    """Issue 16 item 5: CLOUDTRAIL_SIGMA_RULES names rules the hunt runs as one more detector."""
+    rule = tmp_path / "sigma" / "stop_logging.yml"
+    rule.parent.mkdir()
+    rule.write_text("""title: Trail stopped (test rule)
+id: 0f9a1b2c-3d4e-4f50-8a6b-7c8d9e0f1a2b
+status: test
+description: Detects StopLogging.
+logsource:
+    product: aws
+    service: cloudtrail
+detection:
+    selection:
+        eventSource: cloudtrail.amazonaws.com
+        eventName: stoplogging
+    condition: selection
+falsepositives:
+    - Maintenance
+level: high
+tags:
+    - attack.t1562.008
+""")
+    monkeypatch.setattr(hunt, "AREAS", ("console_logins",))
+    monkeypatch.setenv("CLOUDTRAIL_SIGMA_RULES", str(rule.parent))
+    db = build_case(tmp_path, attack_records())
+    assert hunt.main(["analyze_hunt.py", str(db)]) == 0
+    assert stored(db, "select detection_id, severity from findings where detector = 'sigma'") == [
+        ("0f9a1b2c-3d4e-4f50-8a6b-7c8d9e0f1a2b", "high")]
+    assert list((tmp_path / "reports").glob("sigma_report-*.md"))
+    assert "analyze_sigma.py: 1 finding(s)" in capsys.readouterr().out
+
+
+def test_no_sigma_run_without_the_setting(tmp_path, monkeypatch):
+    monkeypatch.setattr(hunt, "AREAS", ("console_logins",))
+    monkeypatch.delenv("CLOUDTRAIL_SIGMA_RULES", raising=False)
+    db = build_case(tmp_path, attack_records())
+    assert hunt.main(["analyze_hunt.py", str(db)]) == 0
+    assert stored(db, "select count(*) from findings where detector = 'sigma'") == [(0,)]
