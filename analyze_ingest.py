@@ -48,7 +48,9 @@ from pathlib import Path
 
 import common  # first: Ctrl-C while the libraries below load ends with one line
 
-common.stop_quietly_until_started()
+if __name__ == "__main__":
+    # Only when run as the script: a program importing this module keeps its own handlers.
+    common.stop_quietly_until_started()
 
 import duckdb  # noqa: E402
 import numpy as np  # noqa: E402

@@ -180,6 +180,8 @@ def ensure_large(output_dir, source_dir, source, quiet=False):
              for folder, paths in sorted(folders.items())]
     with multiprocessing.Pool(os.cpu_count() or 2) as pool:
         done = pool.map(_repack_folder, tasks, chunksize=1)
+        pool.close()    # workers end on their own, not by terminate()'s SIGTERM (see generate_sample_logs)
+        pool.join()
     return _corpus_from(output_dir, identity, started, sum(r for r, _ in done), sum(b for _, b in done), quiet)
 
 
@@ -345,6 +347,8 @@ def corpus_key_paths(output_dir):
     with multiprocessing.Pool(os.cpu_count() or 2) as pool:
         for found in pool.imap_unordered(key_paths_of_file, log_files(Path(output_dir) / "AWSLogs"), chunksize=64):
             paths |= found
+        pool.close()
+        pool.join()
     manifest["key_paths"] = sorted(paths)
     write_manifest(output_dir, manifest)
     return paths

@@ -1,9 +1,8 @@
 """The rules package: every area's detections as reviewable files (see rules/README.md).
 
-AREAS is the explicit list of areas, in the order the hunt runs them. An area with a folder
-rules/<name>/ (its __init__.py defining AREA) is loaded from there; an area not moved yet is
-still defined in its detector script analyze_<name>.py (AREA, DETECTIONS, and the chart
-functions named in LEGACY_CHARTS below).
+AREAS is the explicit list of areas, in the order the hunt runs them. Each area is a folder
+rules/<name>/: its __init__.py defines AREA (and any Python rules), views.sql the views its
+rules share, and every other .sql file one rule.
 """
 import dataclasses
 import importlib
@@ -20,11 +19,6 @@ AREAS = ("console_logins", "iam", "security_groups", "defense_evasion", "recon",
 
 FOLDER = Path(__file__).resolve().parent
 
-# Areas still in their detector script: the chart functions its main() passes. Remove an
-# area's line when it moves into rules/<name>/.
-LEGACY_CHARTS = {
-}
-
 HEADER = re.compile(r"\A\s*/\*(.*?)\*/", re.DOTALL)
 FIELDS = {"id", "title", "severity", "mitre", "status", "description", "false_positives", "triage",
           "references", "python"}
@@ -36,15 +30,10 @@ class RuleError(ValueError):
 
 
 def load_area(name):
-    """The Area of `name` with its detections and views loaded (rules/<name>/ or, for an area
-    not moved yet, analyze_<name>.py)."""
+    """The Area of `name` with its detections and views loaded from rules/<name>/."""
     if name not in AREAS:
         raise RuleError(f"unknown area {name!r}; the areas are {', '.join(AREAS)}")
     folder = FOLDER / name
-    if not (folder / "__init__.py").is_file():
-        module = importlib.import_module(f"analyze_{name}")
-        return dataclasses.replace(module.AREA, detections=tuple(module.DETECTIONS),
-                                   charts=tuple(getattr(module, chart) for chart in LEGACY_CHARTS.get(name, ())))
     module = importlib.import_module(f"rules.{name}")
     views = folder / "views.sql"
     setup_sql = views.read_text(encoding="utf-8") if views.is_file() else ""

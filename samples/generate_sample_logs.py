@@ -2177,6 +2177,11 @@ def generate(output_dir, events, seed):
     else:
         with multiprocessing.Pool(processes) as pool:
             results = list(pool.imap_unordered(write_shard, tasks, chunksize=1))
+            # Let the workers end on their own: the with-block's terminate() alone relies on
+            # SIGTERM, which a worker forked from a process with its own SIGTERM handler
+            # (a test run that imported a script) sometimes never acted on - a hang.
+            pool.close()
+            pool.join()
     log_files = sorted((info for result in results for info in result), key=lambda info: info.path)
     extra_files = write_digests(output_dir, seed, log_files)
     extra_files.append(write_insights(output_dir, seed, insights))

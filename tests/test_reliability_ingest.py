@@ -249,6 +249,17 @@ def test_sigterm_to_a_cli_body_exits_143_with_one_line(capsys):
     assert err.strip().splitlines() == [err.strip()] and "terminated" in err
 
 
+def test_importing_the_ingest_leaves_the_importers_signal_handlers_alone():
+    """7: the one-line handlers for the first seconds are the script's, not its importers'. A test
+    process that imported analyze_ingest kept them, and pool workers it forked (the sample-log
+    generator's) then sometimes never acted on the pool's SIGTERM: the suite hung."""
+    code = ("import signal, sys; sys.path.insert(0, {repo!r}); import analyze_ingest; "
+            "print(signal.getsignal(signal.SIGTERM) is signal.SIG_DFL, "
+            "signal.getsignal(signal.SIGINT) is signal.default_int_handler)").format(repo=str(REPO))
+    result = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.split() == ["True", "True"], result.stderr
+
+
 def test_interrupt_reported_as_another_error_still_exits_130(capsys):
     """7: DuckDB reports a Ctrl-C inside a query as its own error; that must not become exit 1."""
     def body(argv):
