@@ -40,8 +40,9 @@ DEDUP_KEY = ("event_id", "recipient_account_id", "event_time", "event_name", "so
 
 # ---------------------------------------------------------------- the Spark session
 
-def spark_session(app="cloudtrail-toolkit"):
-    """The session from the usual Spark configuration; settings the toolkit's SQL relies on."""
+def spark_session(app="cloudtrail-toolkit", settings=None):
+    """The session from the usual Spark configuration; settings the toolkit's SQL relies on.
+    settings: more Spark settings for a session this call starts (the tests' small local one)."""
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -56,6 +57,8 @@ def spark_session(app="cloudtrail-toolkit"):
     # Spark hands timestamps to Python in the process's time zone; the toolkit works in UTC.
     os.environ["TZ"] = "UTC"
     time.tzset()
+    for key, value in (settings or {}).items():
+        builder = builder.config(key, value)
     spark = builder.getOrCreate()
     conf = spark.conf
     conf.set("spark.sql.session.timeZone", "UTC")
@@ -216,6 +219,13 @@ def load_events(spark, folder):
     return events
 
 
+def case_macros_sql():
+    """The case database's macros and window view (casedb.SCHEMA_SQL from in_window on, and
+    casedb.shared_macros_sql): compiled first, so every rule's macro calls are inlined."""
+    import casedb
+    return casedb.SCHEMA_SQL[casedb.SCHEMA_SQL.index("create or replace macro"):] + casedb.shared_macros_sql()
+
+
 def run_detections(spark, since=None, until=None):
     """Every detection of every area on the events view -> (areas, outcomes by area, local-only).
 
@@ -232,8 +242,7 @@ def run_detections(spark, since=None, until=None):
         ctx = spark_sql.Context(variables)
         outcomes = []
         try:
-            for statement in spark_sql.compile_sql(casedb.SCHEMA_SQL[casedb.SCHEMA_SQL.index("create or replace macro"):],
-                                                   context=ctx):
+            for statement in spark_sql.compile_sql(case_macros_sql(), context=ctx):
                 spark.sql(statement)
             for statement in spark_sql.compile_sql(area.setup_sql, context=ctx):
                 spark.sql(statement)
@@ -247,7 +256,7 @@ def run_detections(spark, since=None, until=None):
             started = time.monotonic()
             if setup_error:
                 outcome.error = f"the area's views failed: {setup_error}"
-            elif rule.sql is None:
+            elif rule.sql is None or rule.detection.id in rule_catalogue.LOCAL_ONLY:
                 outcome.error = f"local-only: {rule.local_reason}"
                 local_only.append((rule.detection.id, rule.local_reason))
             else:
@@ -300,8 +309,12 @@ def python_rule_rows(spark, rule, candidates, ctx):
 
 
 def _first_line(error):
-    text = str(error).strip()
-    return text.splitlines()[0][:300] if text else ""
+    """The message of an error in one line; for a Java error, Java's own message (py4j's first
+    line only says which call failed)."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    if len(lines) > 1 and lines[0].startswith("An error occurred while calling"):
+        lines = [line.lstrip(": ") for line in lines[1:]]
+    return lines[0][:300] if lines else ""
 
 
 def finish_rows(rows, detection):

@@ -543,10 +543,35 @@ def small_functions(tree, ctx):
             step = _interval_seconds(width)
             return _fn("timestamp_seconds", exp.Mul(this=_fn("floor", exp.Div(this=seconds, expression=step.copy())),
                                                     expression=step.copy()))
-        if name in ("epoch",) and args:
-            return exp.Div(this=_fn("unix_micros", args[0].copy()), expression=exp.Literal.number("1000000.0"))
-        if isinstance(node, exp.TimeToUnix):
-            return exp.Div(this=_fn("unix_micros", node.this.copy()), expression=exp.Literal.number("1000000.0"))
+        if name in ("epoch",) and args or isinstance(node, exp.TimeToUnix):
+            value = args[0] if args else node.this
+            if isinstance(value, exp.Sub):
+                # epoch(a - b), the seconds of an interval between two times: Spark's unix_micros
+                # takes a timestamp, not an interval.
+                micros = exp.Paren(this=exp.Sub(this=_fn("unix_micros", value.this.copy()),
+                                                expression=_fn("unix_micros", value.expression.copy())))
+            else:
+                micros = _fn("unix_micros", value.copy())
+            return exp.Div(this=micros, expression=exp.Literal.number("1000000.0"))
+        if isinstance(node, exp.ArrayOverlaps):
+            # list_has_any(a, b) / a && b: Spark writes `&&` back, which it cannot parse.
+            return _fn("arrays_overlap", node.this.copy(), node.expression.copy())
+        if name in ("list_sum", "list_bool_or") and len(args or ()) == 1:
+            # DuckDB skips NULL elements and gives NULL for a list without any.
+            present = _fn("filter", args[0].copy(), _lambda(["v"], exp.Not(this=exp.Is(this=_col("v"), expression=exp.Null()))))
+            if name == "list_sum":
+                # An integer sum (the rules sum counts); a list of doubles fails on Spark with a type error.
+                total = _fn("aggregate", present.copy(), exp.Cast(this=exp.Literal.number(0), to=exp.DataType.build("bigint")),
+                            _lambda(["acc", "v"], exp.Add(this=_col("acc"), expression=_col("v"))))
+            else:
+                total = _fn("exists", present.copy(), _lambda(["v"], _col("v")))
+            return exp.Case(ifs=[exp.If(this=exp.EQ(this=_fn("size", present), expression=exp.Literal.number(0)),
+                                        true=exp.Null())], default=total)
+        if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
+            # `as materialized (...)`: a DuckDB planning hint Spark cannot parse; same rows without it.
+            node = node.copy()
+            node.set("materialized", None)
+            return node
         if isinstance(node, exp.ArrayUniqueAgg if hasattr(exp, "ArrayUniqueAgg") else ()):
             return node
         if name in ("list_distinct", "array_distinct") and args or type(node).__name__ == "ArrayDistinct":

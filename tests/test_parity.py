@@ -139,10 +139,15 @@ def spark_session():
 
     import analyze_spark
     os.environ.setdefault("SPARK_MASTER", "local[2]")
-    spark = analyze_spark.spark_session("cloudtrail-toolkit-tests")
+    # The driver holds every query's plan: 1 GB (the default) ran out of heap after some 700
+    # stages. A small corpus: few shuffle partitions, no UI and no plans kept for it, and no
+    # whole-stage code generation (compiling Java for each of some 110 queries costs more than
+    # it saves on a few thousand rows).
+    os.environ.setdefault("SPARK_DRIVER_MEMORY", "2g")
+    spark = analyze_spark.spark_session("cloudtrail-toolkit-tests", {
+        "spark.ui.enabled": "false", "spark.sql.ui.retainedExecutions": "5",
+        "spark.sql.shuffle.partitions": "2", "spark.sql.codegen.wholeStage": "false"})
     spark.sparkContext.setLogLevel("ERROR")
-    # A small corpus: few shuffle partitions and no UI keep each query short.
-    spark.conf.set("spark.sql.shuffle.partitions", "2")
     yield spark
     spark.stop()
 

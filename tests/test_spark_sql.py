@@ -184,3 +184,46 @@ def test_lint_accepts_portable_sql():
 def test_unnest_inside_an_expression_is_refused_by_the_lint():
     problems = spark_sql.portability_problems("select hash(concat(a, unnest(l))) as k from t")
     assert any("unnest() inside an expression" in p for p in problems)
+
+
+def test_every_rule_compiles_with_the_case_macros_inlined():
+    """A macro the compiler has not seen stays a call Spark cannot resolve (most_severe did):
+    compiled as analyze_spark does, no rule may still call one of the case's macros."""
+    import re
+
+    import analyze_spark
+    import rule_catalogue
+
+    macro_names = set(re.findall(r"create or replace macro (\w+)", analyze_spark.case_macros_sql()))
+    assert {"in_window", "severity_rank", "most_severe", "arn_account", "arn_resource"} <= macro_names
+    for area in rule_catalogue.areas():
+        ctx = spark_sql.Context(dict(area.variables) | {"since": None, "until": None})
+        spark_sql.compile_sql(analyze_spark.case_macros_sql(), context=ctx)
+        setup = " ".join(spark_sql.compile_sql(area.setup_sql, context=ctx))
+        for rule in area.rules:
+            if rule.sql is None:
+                continue
+            compiled = setup + " " + spark_sql.compile_query(rule.sql, context=ctx)
+            left = sorted(name for name in macro_names if re.search(rf"\b{name}\s*\(", compiled, re.IGNORECASE))
+            assert not left, f"{rule.detection.id}: {left}"
+
+
+def test_epoch_of_a_time_difference_subtracts_microseconds():
+    sql = spark("select epoch(max(t) - min(t)) as seconds from x")
+    assert "(unix_micros(max(t)) - unix_micros(min(t))) / 1000000.0" in sql
+
+
+def test_list_has_any_becomes_arrays_overlap_not_the_operator():
+    sql = spark("select 1 from x where list_has_any(a, ['p', 'q'])")
+    assert "arrays_overlap(a, array('p', 'q'))" in sql and "&&" not in sql
+
+
+@pytest.mark.parametrize("function, spark_function", [("list_sum", "aggregate("), ("list_bool_or", "exists(")])
+def test_list_sum_and_bool_or_skip_nulls_and_give_null_for_no_values(function, spark_function):
+    sql = spark(f"select {function}(a) as v from x")
+    assert "case when size(filter(a, v -> not v is null)) = 0 then null else" in sql
+    assert f"{spark_function}filter(a, v -> not v is null)" in sql
+
+
+def test_materialized_cte_hint_is_dropped():
+    assert spark("with r as materialized (select 1 as one) select * from r") == "with r as (select 1 as one) select * from r"

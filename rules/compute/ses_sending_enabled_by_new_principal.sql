@@ -31,12 +31,20 @@ with calls as (
                          'PutAccountDetails', 'PutAccountSendingAttributes', 'VerifyEmailIdentity',
                          'VerifyDomainIdentity', 'VerifyEmailAddress', 'CreateEmailIdentity', 'GetAccount')
 ),
+first_calls as (
+    select principal, min(event_time) as first_time
+    from calls
+    group by principal
+),
 new_to_ses as (
+    -- One level of correlation only (Spark cannot resolve c inside a subquery of a subquery);
+    -- a left join keeps calls without a principal, as the subquery did.
     select c.*
     from calls as c
+    left join first_calls as f on f.principal = c.principal
     where not exists (select 1 from compute_history as h
                       where h.principal = c.principal and h.event_source in ('ses.amazonaws.com', 'email.amazonaws.com')
-                        and h.event_time < (select min(w.event_time) from calls as w where w.principal = c.principal))
+                        and h.event_time < f.first_time)
 )
 select
     list(event_id order by event_time, event_id)[1] as event_id,
