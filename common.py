@@ -320,14 +320,22 @@ def stamp(moment=None):
 
 
 def output_dir(db_path):
-    """Reports, charts and analyst logs go to $CLOUDTRAIL_OUTPUT_DIR or reports/ beside the database."""
+    """Reports, charts and analyst logs go to $CLOUDTRAIL_OUTPUT_DIR as given, or else to
+    reports/<database file stem>/ beside the database, so that two databases in one folder
+    never share reports or an analyst log (demo/case.db -> demo/reports/case/)."""
     configured = os.environ.get("CLOUDTRAIL_OUTPUT_DIR", "").strip()
-    folder = Path(configured) if configured else Path(db_path).resolve().parent / "reports"
+    folder = Path(configured) if configured else default_output_dir(db_path)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ToolError(f"cannot create output folder {folder}: {error.strerror} - set CLOUDTRAIL_OUTPUT_DIR to a writable folder") from None
     return folder
+
+
+def default_output_dir(db_path):
+    """reports/<database file stem>/ beside the database: where outputs go without CLOUDTRAIL_OUTPUT_DIR."""
+    path = Path(db_path).resolve()
+    return path.parent / "reports" / (path.stem or path.name)
 
 
 def new_output_path(folder, name, suffix, moment=None):
