@@ -803,8 +803,9 @@ def _lineage_section(con, r):
     if descendants:
         lines += md_table(["key", "principal", "how", "minted", "from", "calls", "used from", "clients"],
                           [(Markdown(md_code(key)), common.short_identity(session or principal, with_account=False),
-                            f"{origin} ({call})", format_time(at), ip, f"{events:,}", ", ".join(ips or [])[:80],
-                            ", ".join(agents or []))
+                            f"{origin} ({call})", format_time(at), ip, f"{events:,}",
+                            Markdown(reports.summarise_list(ips or [], "addresses", md_text, room=60)),
+                            Markdown(reports.summarise_list(agents or [], "clients", md_code, room=80)))
                            for key, principal, session, origin, call, at, ip, events, ips, agents in descendants])
     else:
         lines.append("None in the data loaded.")
@@ -885,7 +886,7 @@ def _calls_section(con):
     if targets:
         lines += md_table(["target", "service", "actions", "calls", "failed", "first call"],
                           [(Markdown(md_code(t, 120)), s,
-                            ", ".join(actions) + (f" and {count - len(actions)} more" if count > len(actions) else ""),
+                            Markdown(reports.summarise_list(actions, "actions", md_text, total=count)),
                             f"{n:,}", f"{bad:,}", format_time(f))
                            for t, s, actions, count, n, bad, f in targets])
     else:

@@ -27,6 +27,7 @@ import casedb
 import charts
 import common
 import detections
+import reports
 from common import Markdown, format_time, md_code, md_table, md_text
 
 TOP = 15
@@ -626,15 +627,17 @@ def _new_section(con):
     lines += md_table(["identity", "first seen", "sessions", "events in the last day", "errors", "source IPs",
                        "actions"],
                       [(Markdown(md_code(a, 140)) if a else NO_IDENTITY, format_time(f), sessions, f"{n:,}", f"{bad:,}",
-                        ", ".join(x for x in sips if x), ", ".join(x for x in acts if x))
+                        Markdown(reports.summarise_list([x for x in sips if x], "addresses", md_text, room=60)),
+                        Markdown(reports.summarise_list([x for x in acts if x], "actions", md_text, room=80)))
                        for a, f, sessions, n, bad, sips, acts in identities]) if identities else ["None."]
     lines += ["", "### Source IPs seen for the first time", "",
               f"Busiest first. Not listed: {internal:,} new private (VPC) addresses and AWS service names, "
               "which appear all the time as instances, functions and services start.", ""]
     lines += md_table(["source IP", "first seen", "events in the last day", "errors", "identities", "actions"],
                       [(ip or "(none)", format_time(f), f"{n:,}", f"{bad:,}",
-                        Markdown(", ".join(md_code(short_identity(x, 60)) for x in who if x)),
-                        ", ".join(x for x in acts if x))
+                        Markdown(reports.summarise_list([short_identity(x, 60) for x in who if x], "identities",
+                                                        room=90)),
+                        Markdown(reports.summarise_list([x for x in acts if x], "actions", md_text, room=80)))
                        for ip, f, n, bad, who, acts in ips]) if ips else ["None."]
     if len(identities) == 50 or len(ips) == 50:
         lines += ["", "Only the first 50 of each are listed."]

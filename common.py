@@ -485,13 +485,31 @@ def md_code(text, limit=200):
     return f"{fence}{padding}{value}{padding}{fence}"
 
 
+CELL_CHARS = 150   # a table cell holds at most a line of text; longer log text is cut ("...")
+
+
 def md_table(headers, rows):
-    """A markdown table; every cell is escaped unless it is already a Markdown object."""
+    """A markdown table; every cell is escaped unless it is already a Markdown object. Text
+    cells longer than CELL_CHARS are cut at a word: the whole value stays in the database and
+    in analyze_export.py's CSV and JSON Lines; lists go through reports.summarise_list."""
     out = ["| " + " | ".join(md_text(h) for h in headers) + " |",
            "|" + "|".join(" --- " for _ in headers) + "|"]
     for row in rows:
-        out.append("| " + " | ".join(cell.text if isinstance(cell, Markdown) else md_text(cell, 300) for cell in row) + " |")
+        out.append("| " + " | ".join(cell.text if isinstance(cell, Markdown) else md_text(_one_line(cell))
+                                     for cell in row) + " |")
     return out
+
+
+def _one_line(value):
+    """A cell's value cut at the last space before CELL_CHARS characters (at CELL_CHARS when
+    there is none), with "..." to show the cut."""
+    if isinstance(value, (dict, list)):
+        value = orjson.dumps(value).decode()
+    if not isinstance(value, str) or len(value) <= CELL_CHARS:
+        return value
+    cut = value[:CELL_CHARS - 3]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > CELL_CHARS // 2 else cut).rstrip(" ,;:") + "..."
 
 
 class Markdown:
