@@ -143,7 +143,9 @@ select
     coalesce(session_issuer_arn, actor) as identity,
     count(*) as events,
     count(distinct cast(event_time as date)) as days,
-    count(*) filter (where error_code is not null) as failed,
+    -- failed console sign-ins carry no errorCode: counted from their ConsoleLogin result
+    count(*) filter (where error_code is not null
+                        or (event_name = 'ConsoleLogin' and response_elements->>'$.ConsoleLogin' = 'Failure')) as failed,
     min(event_time) as first_event,
     max(event_time) as last_event
 from scoped_events
@@ -577,7 +579,7 @@ def _tops_section(con, identities, source_ips, rarest):
               "Seen on the fewest days, then with the fewest events: stolen keys, a new user or a one-off "
               "sign-in are a handful of events among thousands. A role's sessions count as the role; AWS "
               "services acting for the account are left out.", ""]
-    lines += md_table(["identity", "events", "days seen", "errors", "first event", "last event"],
+    lines += md_table(["identity", "events", "days seen", "failed calls and sign-ins", "first event", "last event"],
                       [(Markdown(md_code(a, 120)) if a else NO_IDENTITY, f"{n:,}", days, f"{bad:,}", format_time(f),
                         format_time(l)) for a, n, days, bad, f, l in rare_identities])
     lines += ["", "## Top source IPs", ""]
