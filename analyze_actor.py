@@ -659,7 +659,7 @@ def _report(context, r, identities, summary, findings, timeline, chart, chart_no
              "All times are UTC.", ""]
     lines += ["## What was analysed", ""] + md_table(["", ""], [
         ("database", Markdown(md_code(context.db_path))),
-        ("actor", Markdown(md_code(r.text, 200))),
+        ("actor", Markdown(md_code(r.text, 140))),
         ("read as", r.kind),
         ("window", common.describe_window(context.since, context.until)),
         ("events in the window, all identities", f"{context.events_in_scope:,}"),
@@ -711,14 +711,14 @@ def _resolution_section(context, r, identities):
                   "with the commands under Pivots).", ""]
     else:
         lines += ["Everything below counts as this actor. Each row says why it was folded in.", ""]
-    folded = [(Markdown(md_code(value, 160)), what, why) for value, what, why in r.reasons]
+    folded = [(Markdown(md_code(value, 140)), what, why) for value, what, why in r.reasons]
     folded += [(Markdown(md_code(s.replace("|", " / "))), "failed sign-ins without an ARN",
                 "console sign-in failures record only the typed user name and the account") for s in sorted(r.signins)]
     if folded:
         lines += md_table(["value", "what it is", "why it belongs"], folded) + [""]
     lines += ["Identities whose own calls are included (all data, not only the window):", ""]
     lines += md_table(["identity", "type", "calls", "first seen", "last seen"],
-                      [(Markdown(md_code(a, 160)), t, f"{n:,}", format_time(f), format_time(l))
+                      [(Markdown(md_code(a, 140)), t, f"{n:,}", format_time(f), format_time(l))
                        for a, t, n, f, l in identities[:50]])
     if len(identities) > 50:
         lines += ["", f"{len(identities) - 50} more identities are included but not listed."]
@@ -803,8 +803,9 @@ def _lineage_section(con, r):
     if descendants:
         lines += md_table(["key", "principal", "how", "minted", "from", "calls", "used from", "clients"],
                           [(Markdown(md_code(key)), common.short_identity(session or principal, with_account=False),
-                            f"{origin} ({call})", format_time(at), ip, f"{events:,}", ", ".join(ips or [])[:80],
-                            ", ".join(agents or []))
+                            f"{origin} ({call})", format_time(at), ip, f"{events:,}",
+                            Markdown(reports.summarise_list(ips or [], "addresses", md_text, room=60)),
+                            Markdown(reports.summarise_list(agents or [], "clients", md_code, room=80)))
                            for key, principal, session, origin, call, at, ip, events, ips, agents in descendants])
     else:
         lines.append("None in the data loaded.")
@@ -857,7 +858,7 @@ def _summary_section(summary, con, known=None):
         lines += md_table(["source IP", "calls", "failed", "first call", "last call", "user agents",
                            "most used user agent"],
                           [(ipcontext.with_label(ip, known), f"{n:,}", f"{bad:,}", format_time(f), format_time(l), agents,
-                            Markdown(md_code(ua, 160)))
+                            Markdown(md_code(ua, 140)))
                            for ip, n, bad, f, l, agents, ua in where_from])
         lines.append("")
     return lines
@@ -885,7 +886,7 @@ def _calls_section(con):
     if targets:
         lines += md_table(["target", "service", "actions", "calls", "failed", "first call"],
                           [(Markdown(md_code(t, 120)), s,
-                            ", ".join(actions) + (f" and {count - len(actions)} more" if count > len(actions) else ""),
+                            Markdown(reports.summarise_list(actions, "actions", md_text, total=count)),
                             f"{n:,}", f"{bad:,}", format_time(f))
                            for t, s, actions, count, n, bad, f in targets])
     else:

@@ -245,10 +245,10 @@ def _report(context, runs, per_detector, severities, summary, path, started, tim
         ("database", Markdown(md_code(context.db_path))),
         ("window", common.describe_window(context.since, context.until)),
         ("events in scope", f"{context.events_in_scope:,} ({span})"),
-        ("accounts", ", ".join(f"{a or '(none)'} ({n:,})" for a, n in context.accounts[:8])
-         + (f" and {len(context.accounts) - 8} more" if len(context.accounts) > 8 else "")),
-        ("regions", ", ".join(f"{r or '(none)'} ({n:,})" for r, n in context.regions[:8])
-         + (f" and {len(context.regions) - 8} more" if len(context.regions) > 8 else "")),
+        ("accounts", Markdown(reports.summarise_list([f"{a or '(none)'} ({n:,})" for a, n in context.accounts],
+                                                     "accounts", md_text))),
+        ("regions", Markdown(reports.summarise_list([f"{r or '(none)'} ({n:,})" for r, n in context.regions],
+                                                    "regions", md_text))),
         ("lineage and incidents", f"built in {timings.get('lineage', 0):.1f} s and {timings.get('incidents', 0):.1f} s"),
     ]) + [""]
     lines += summary
@@ -297,13 +297,17 @@ def _detectors_section(runs, per_detector, path):
 
 def _severity_section(severities):
     lines = ["## Findings by severity", ""]
-    rows = []
+    rows, lists = [], []
     for severity in SEVERITIES:
         count, attempts, actors, detection_ids = severities.get(severity, (0, 0, 0, []))
-        rows.append((severity, count, attempts, actors, Markdown(", ".join(md_code(d) for d in detection_ids) or "-")))
+        rows.append((severity, count, attempts, actors, Markdown(reports.summarise_list(detection_ids, "detections"))))
+        if detection_ids:
+            lists.append(f"- {severity} ({len(detection_ids)}): " + ", ".join(md_code(d) for d in detection_ids))
     lines += md_table(["severity", "findings", "of which failed attempts", "actors", "detections"], rows)
     lines += ["", "A failed attempt (an AccessDenied call, a failed sign-in) is evidence of intent; it is "
               "listed with result `failed` next to the calls that succeeded.", ""]
+    if lists:
+        lines += ["Every detection that fired, by severity:", ""] + lists + [""]
     return lines
 
 

@@ -24,7 +24,7 @@ environment:
                            standard-input lines longer than this, default 512
   CLOUDTRAIL_BATCH_MB      extracted rows stored per transaction, default a quarter of the
                            memory limit, at most 512 (less uses less memory, more is faster)
-  CLOUDTRAIL_OUTPUT_DIR    where the analyst log goes, default reports/ beside DATABASE
+  CLOUDTRAIL_OUTPUT_DIR    where the analyst log goes, default reports/<DATABASE name>/ beside DATABASE
 
 Nothing is created when the arguments are wrong or an INPUT does not exist. An INPUT folder
 with no files at all, and empty standard input, are reported and give exit status 1.

@@ -1,5 +1,5 @@
-"""What the case holds: volume by day, account, region and service; top identities, source IPs,
-user agents and error codes; what is new in the last day; and gaps where logging went quiet.
+"""What the case holds: volume by day, account, region and service; the busiest and the rarest
+identities and source IPs; top user agents and error codes; what is new in the last day; and gaps where logging went quiet.
 
 usage: analyze_overview.py DATABASE [SINCE [UNTIL]]
 
@@ -7,8 +7,8 @@ usage: analyze_overview.py DATABASE [SINCE [UNTIL]]
   SINCE     first moment to look at, ISO date or time in UTC (e.g. 2026-11-01 or 2026-11-01T13:30)
   UNTIL     last moment to look at (a date includes that whole day)
 
-Writes overview_report-YY-MM-DD-HH-MM.md with PNG charts (volume over time by account, top
-identities, top source IPs) and an analyst log entry.
+Writes overview_report-YY-MM-DD-HH-MM.md with PNG charts (volume over time by account, the
+busiest and the rarest identities and source IPs) and an analyst log entry.
 
 gap detection (environment variables):
   CLOUDTRAIL_GAP_MIN_SHARE  a region counts as logging normally when it has events in at least
@@ -27,6 +27,7 @@ import casedb
 import charts
 import common
 import detections
+import reports
 from common import Markdown, format_time, md_code, md_table, md_text
 
 TOP = 15
@@ -131,6 +132,46 @@ select
 from scoped_events
 group by source_ip
 order by events desc
+limit $top
+"""
+
+# The rarest identities and addresses: attacker activity is usually a handful of events on one
+# day, lost under the busy ones. A role's sessions count as the role (each CI run or Lambda
+# start is a new session); AWS services acting for the account are left out.
+RAREST_IDENTITIES_SQL = """
+select
+    coalesce(session_issuer_arn, actor) as identity,
+    count(*) as events,
+    count(distinct cast(event_time as date)) as days,
+    -- failed console sign-ins carry no errorCode: counted from their ConsoleLogin result
+    count(*) filter (where error_code is not null
+                        or (event_name = 'ConsoleLogin' and response_elements->>'$.ConsoleLogin' = 'Failure')) as failed,
+    min(event_time) as first_event,
+    max(event_time) as last_event
+from scoped_events
+where actor is not null
+  and user_type is distinct from 'AWSService'
+group by identity
+order by days, events, identity
+limit $top
+"""
+
+# Private (VPC) addresses and AWS service names are left out, as in "new source IPs" below.
+RAREST_SOURCE_IPS_SQL = """
+select
+    source_ip,
+    count(*) as events,
+    count(distinct cast(event_time as date)) as days,
+    count(distinct actor) as identities,
+    min(event_time) as first_event,
+    max(event_time) as last_event
+from scoped_events
+where source_ip is not null
+  and not regexp_matches(source_ip, '^(10\\.|192\\.168\\.|172\\.(1[6-9]|2[0-9]|3[01])\\.)')
+  and source_ip not like '%.amazonaws.com'
+  and source_ip <> 'AWS Internal'
+group by source_ip
+order by days, events, source_ip
 limit $top
 """
 
@@ -381,7 +422,8 @@ def _overview(argv, con, context, started):
     folder = common.output_dir(context.db_path)
     identities = casedb.rows(con, IDENTITIES_SQL, {"top": TOP})
     source_ips = casedb.rows(con, SOURCE_IPS_SQL, {"top": TOP})
-    drawn, chart_notes = _charts(con, identities, source_ips, folder, started)
+    rarest = (casedb.rows(con, RAREST_IDENTITIES_SQL, {"top": TOP}), casedb.rows(con, RAREST_SOURCE_IPS_SQL, {"top": TOP}))
+    drawn, chart_notes = _charts(con, identities, source_ips, rarest, folder, started)
     lines = [f"# Case overview", "",
              f"Written {format_time(common.now_utc())} by `analyze_overview.py` (run `{context.run_id}`). "
              "All times are UTC.", ""]
@@ -391,7 +433,7 @@ def _overview(argv, con, context, started):
         lines += [f"![{caption}]({png.name})", "", f"*{caption}*", ""]
     lines += [f"- {note}" for note in chart_notes] + ([""] if chart_notes else [])
     lines += _volume_section(con, unit)
-    lines += _tops_section(con, identities, source_ips)
+    lines += _tops_section(con, identities, source_ips, rarest)
     new_identities, new_ips, new_lines = _new_section(con)
     lines += new_lines
     gap_lines, gap_count = _gaps_section(con)
@@ -421,21 +463,40 @@ def _overview(argv, con, context, started):
     return common.EXIT_OK
 
 
-def _charts(con, identities, source_ips, folder, moment):
+def _charts(con, identities, source_ips, rarest, folder, moment):
     drawn, notes = [], []
-    accounts = {found.group(2) for a, *_ in identities for found in [ARN_PREFIX.match(a or "")] if found}
+    rare_identities, rare_ips = rarest
+    accounts = {found.group(2) for a, *_ in identities + rare_identities for found in [ARN_PREFIX.match(a or "")]
+                if found}
     several = len(accounts) > 1
+    account_note = " (@NNNN: the account's last four digits)" if several else ""
     jobs = [
         ("Events over time by account", lambda path: charts.time_series_by_group(
             casedb.frame(con, VOLUME_BY_ACCOUNT_SQL, {"unit": _chart_unit(con)}), "period", "account", "events",
-            "Events over time by account", "events", path), "overview_volume_by_account"),
-        ("Busiest identities" + (" (@NNNN: the account's last four digits)" if several else ""),
+            "Events over time by account", "events", path,
+            finest="1h" if _chart_unit(con) == "hour" else None), "overview_volume_by_account"),
+        ("Busiest identities" + account_note,
          lambda path: charts.bar_chart(
-            [short_identity(a, with_account=several) for a, *_ in identities], [row[2] for row in identities],
-            "Busiest identities (events)", "events", path), "overview_top_identities"),
+            [short_identity(a, CHART_LABEL, with_account=several) for a, *_ in identities],
+            [row[2] for row in identities], "Busiest identities (events)", "events", path,
+            label_limit=45, label_lines=4),
+         "overview_top_identities"),
+        ("Rarest identities: seen on the fewest days, then with the fewest events (a role's sessions count "
+         "as the role; AWS services left out)" + account_note,
+         lambda path: charts.bar_chart(
+            [f"{short_identity(a, CHART_LABEL, with_account=several)}, {_days(days)}" for a, _, days, *_ in rare_identities],
+            [row[1] for row in rare_identities], "Rarest identities (events; fewest days seen first)", "events", path,
+            label_limit=45, label_lines=4),
+         "overview_rarest_identities"),
         ("Busiest source IPs", lambda path: charts.bar_chart(
             [ip or "(none)" for ip, *_ in source_ips], [row[1] for row in source_ips],
             "Busiest source IPs (events)", "events", path), "overview_top_source_ips"),
+        ("Rarest source IPs: seen on the fewest days, then with the fewest events (private addresses and AWS "
+         "service names left out)",
+         lambda path: charts.bar_chart(
+            [f"{ip}, {_days(days)}" for ip, _, days, *_ in rare_ips], [row[1] for row in rare_ips],
+            "Rarest public source IPs (events; fewest days seen first)", "events", path),
+         "overview_rarest_source_ips"),
     ]
     for caption, draw, name in jobs:
         try:
@@ -447,6 +508,13 @@ def _charts(con, identities, source_ips, folder, moment):
         if png:
             drawn.append((caption, png))
     return drawn, notes
+
+
+CHART_LABEL = 110     # characters of an identity in a chart label (wrapped onto up to three lines)
+
+
+def _days(days):
+    return f"{days} day" + ("" if days == 1 else "s")
 
 
 def _chart_unit(con):
@@ -501,15 +569,29 @@ def _volume_section(con, unit):
     return lines + [""]
 
 
-def _tops_section(con, identities, source_ips):
+def _tops_section(con, identities, source_ips, rarest):
+    rare_identities, rare_ips = rarest
     lines = ["## Top identities", ""]
     lines += md_table(["identity", "type", "events", "errors", "source IPs", "first event", "last event"],
-                      [(Markdown(md_code(a, 140)) if a else NO_IDENTITY, t, f"{n:,}", f"{bad:,}", ips, format_time(f),
+                      [(Markdown(md_code(a, 120)) if a else NO_IDENTITY, t, f"{n:,}", f"{bad:,}", ips, format_time(f),
                         format_time(l)) for a, t, n, bad, ips, f, l in identities])
+    lines += ["", "## Rarest identities", "",
+              "Seen on the fewest days, then with the fewest events: stolen keys, a new user or a one-off "
+              "sign-in are a handful of events among thousands. A role's sessions count as the role; AWS "
+              "services acting for the account are left out.", ""]
+    lines += md_table(["identity", "events", "days seen", "failed calls and sign-ins", "first event", "last event"],
+                      [(Markdown(md_code(a, 120)) if a else NO_IDENTITY, f"{n:,}", days, f"{bad:,}", format_time(f),
+                        format_time(l)) for a, n, days, bad, f, l in rare_identities])
     lines += ["", "## Top source IPs", ""]
     lines += md_table(["source IP", "events", "errors", "identities", "first event", "last event"],
                       [(ip or "(none)", f"{n:,}", f"{bad:,}", i, format_time(f), format_time(l))
                        for ip, n, bad, i, f, l in source_ips])
+    lines += ["", "## Rarest source IPs", "",
+              "Public addresses seen on the fewest days, then with the fewest events. Private (VPC) addresses "
+              "and AWS service names are left out.", ""]
+    lines += md_table(["source IP", "events", "days seen", "identities", "first event", "last event"],
+                      [(ip, f"{n:,}", days, i, format_time(f), format_time(l))
+                       for ip, n, days, i, f, l in rare_ips]) if rare_ips else ["None."]
     lines += ["", "## Top user agents", ""]
     lines += md_table(["user agent", "events", "identities", "source IPs"],
                       [(Markdown(md_code(ua, 140)) if ua else "(none)", f"{n:,}", i, ips)
@@ -547,15 +629,17 @@ def _new_section(con):
     lines += md_table(["identity", "first seen", "sessions", "events in the last day", "errors", "source IPs",
                        "actions"],
                       [(Markdown(md_code(a, 140)) if a else NO_IDENTITY, format_time(f), sessions, f"{n:,}", f"{bad:,}",
-                        ", ".join(x for x in sips if x), ", ".join(x for x in acts if x))
+                        Markdown(reports.summarise_list([x for x in sips if x], "addresses", md_text, room=60)),
+                        Markdown(reports.summarise_list([x for x in acts if x], "actions", md_text, room=80)))
                        for a, f, sessions, n, bad, sips, acts in identities]) if identities else ["None."]
     lines += ["", "### Source IPs seen for the first time", "",
               f"Busiest first. Not listed: {internal:,} new private (VPC) addresses and AWS service names, "
               "which appear all the time as instances, functions and services start.", ""]
     lines += md_table(["source IP", "first seen", "events in the last day", "errors", "identities", "actions"],
                       [(ip or "(none)", format_time(f), f"{n:,}", f"{bad:,}",
-                        Markdown(", ".join(md_code(short_identity(x, 60)) for x in who if x)),
-                        ", ".join(x for x in acts if x))
+                        Markdown(reports.summarise_list([short_identity(x, 60) for x in who if x], "identities",
+                                                        room=90)),
+                        Markdown(reports.summarise_list([x for x in acts if x], "actions", md_text, room=80)))
                        for ip, f, n, bad, who, acts in ips]) if ips else ["None."]
     if len(identities) == 50 or len(ips) == 50:
         lines += ["", "Only the first 50 of each are listed."]

@@ -51,6 +51,17 @@ def wrapped_label(text, width=40, lines=3):
     return _MATHTEXT.sub(r"\\\1", "\n".join(parts)) or "(none)"
 
 
+def worth_drawing(values):
+    """Whether bars of these lengths show anything a table does not: at least two bars, and not
+    all the same length. One bar, or seven ports opened once each, is a sentence, not a chart.
+
+    >>> worth_drawing([37, 11538]), worth_drawing([1, 1, 1]), worth_drawing([5])
+    (True, False, False)
+    """
+    values = [v for v in values if v is not None]
+    return len(values) >= 2 and len(set(values)) > 1
+
+
 LOG_SCALE_SPREAD = 100    # bars whose largest is this many times the smallest get a log scale
 
 
@@ -85,10 +96,14 @@ _BUCKETS = [("1min", "per minute"), ("5min", "per 5 minutes"), ("10min", "per 10
 MAX_BARS = 300
 
 
-def _bucket(start, end):
-    """The smallest time bucket that shows the span in at most MAX_BARS bars."""
+def _bucket(start, end, finest=None):
+    """The smallest time bucket that shows the span in at most MAX_BARS bars, and no finer than
+    `finest` (a pandas rule such as "1h": the counts given are per hour, so a 30-minute bucket
+    would show every other bar empty)."""
     span = max(end - start, pd.Timedelta(minutes=1))
     for rule, unit in _BUCKETS:
+        if finest and pd.Timedelta(rule) < pd.Timedelta(finest):
+            continue
         if span / pd.Timedelta(rule) <= MAX_BARS:
             return rule, unit
     return "365D", "per year"
@@ -129,7 +144,7 @@ def activity_chart(con, activity_sql, findings, title, path):
     axis.legend(loc="upper right", fontsize=8)
     _integer_ticks(axis)
     _findings_lane(lane, findings)
-    lane.set_title(chart_label(title, 90))
+    lane.set_title(wrapped_label(title, 100, lines=2))
     _pad_single_bucket(axis, counts.index, rule)
     _time_axis(axis)
     return _save(figure, path)
@@ -155,11 +170,12 @@ def _integer_ticks(axis):
     axis.yaxis.get_major_locator().set_params(integer=True)
 
 
-def bar_chart(labels, values, title, value_label, path, colours=None, label_limit=40):
-    """Horizontal bars, largest at the top; None when there is nothing to draw."""
-    if not labels:
+def bar_chart(labels, values, title, value_label, path, colours=None, label_limit=40, label_lines=3):
+    """Horizontal bars, the first label at the top; None when there is nothing to draw or the
+    bars would not be worth drawing (worth_drawing)."""
+    if not labels or not worth_drawing(values):
         return None
-    shown = [wrapped_label(label, label_limit) for label in labels]
+    shown = [wrapped_label(label, label_limit, label_lines) for label in labels]
     lines = max(label.count("\n") + 1 for label in shown)
     height = max(2.5, (0.4 + 0.15 * (lines - 1)) * len(labels) + 1.2)
     figure, axis = plt.subplots(figsize=(9, height))
@@ -173,14 +189,15 @@ def bar_chart(labels, values, title, value_label, path, colours=None, label_limi
     if axis.get_xscale() == "linear":
         axis.set_xlim(0, max(values) * 1.12 or 1)
     _severity_legend(axis, colours)
-    axis.set_title(chart_label(title, 90))
+    axis.set_title(wrapped_label(title, 60, lines=2))   # centred over the bars only: long labels narrow them
     return _save(figure, path)
 
 
 def stacked_bar_chart(labels, segments, title, value_label, path, label_limit=60, totals=False):
     """Horizontal bars, the first label at the top, each split into coloured segments
-    [(name, values, colour)]; totals writes each bar's total at its end. None when empty."""
-    if not labels:
+    [(name, values, colour)]; totals writes each bar's total at its end. None when empty or
+    when the totals would not be worth drawing (worth_drawing: one bar, or all the same length)."""
+    if not labels or not worth_drawing([sum(column) for column in zip(*(values for _, values, _ in segments))]):
         return None
     positions = list(range(len(labels)))[::-1]
     shown = [wrapped_label(label, label_limit) for label in labels]
@@ -198,22 +215,24 @@ def stacked_bar_chart(labels, segments, title, value_label, path, label_limit=60
     axis.set_yticklabels(shown, fontsize=8)
     axis.xaxis.get_major_locator().set_params(integer=True)
     axis.set_xlabel(value_label)
-    axis.set_title(chart_label(title, 90))
+    axis.set_title(wrapped_label(title, 60, lines=2))
     axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     return _save(figure, path)
 
 
 def time_series_by_group(frame, time_column, group_column, count_column, title, value_label, path, top=6,
-                         label_limit=40):
-    """Counts over time as stacked bars, one colour per group (the `top` largest; the rest 'other')."""
-    if frame.empty:
+                         label_limit=45, min_groups=1, finest=None):
+    """Counts over time as stacked bars, one colour per group (the `top` largest; the rest 'other').
+    None when empty, or when there are fewer than min_groups groups (a chart "by source IP" with
+    one address says nothing the area's activity chart does not)."""
+    if frame.empty or frame[group_column].nunique() < min_groups:
         return None
     frame = frame.copy()
     frame[time_column] = pd.to_datetime(frame[time_column], utc=True)
     totals = frame.groupby(group_column)[count_column].sum().sort_values(ascending=False)
     keep = list(totals.index[:top])
     frame[group_column] = frame[group_column].where(frame[group_column].isin(keep), "other")
-    rule, unit = _bucket(frame[time_column].min(), frame[time_column].max())
+    rule, unit = _bucket(frame[time_column].min(), frame[time_column].max(), finest)
     table = (frame.groupby([pd.Grouper(key=time_column, freq=rule), group_column])[count_column]
              .sum().unstack(fill_value=0))
     table = _complete(table, rule)
@@ -223,15 +242,16 @@ def time_series_by_group(frame, time_column, group_column, count_column, title, 
     width = pd.Timedelta(rule) * 0.85
     for group in order:
         axis.bar(table.index, table[group], width=width, bottom=bottom, align="edge",
-                 label=chart_label(group, label_limit))
+                 label=wrapped_label(group, label_limit, lines=3))
         bottom = table[group] if bottom is None else bottom + table[group]
-    axis.set_title(chart_label(title, 90))
+    axis.set_title(wrapped_label(title, 100, lines=2))
     axis.set_ylabel(f"{value_label} {unit}")
     axis.set_xlabel("time (UTC)")
     _integer_ticks(axis)
     _pad_single_bucket(axis, table.index, rule)
     _time_axis(axis)
-    axis.legend(loc="upper right", fontsize=8)
+    # Beside the plot, not on it: wrapped identities make a tall legend that would hide bars.
+    axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     return _save(figure, path)
 
 

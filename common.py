@@ -320,14 +320,22 @@ def stamp(moment=None):
 
 
 def output_dir(db_path):
-    """Reports, charts and analyst logs go to $CLOUDTRAIL_OUTPUT_DIR or reports/ beside the database."""
+    """Reports, charts and analyst logs go to $CLOUDTRAIL_OUTPUT_DIR as given, or else to
+    reports/<database file stem>/ beside the database, so that two databases in one folder
+    never share reports or an analyst log (demo/case.db -> demo/reports/case/)."""
     configured = os.environ.get("CLOUDTRAIL_OUTPUT_DIR", "").strip()
-    folder = Path(configured) if configured else Path(db_path).resolve().parent / "reports"
+    folder = Path(configured) if configured else default_output_dir(db_path)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ToolError(f"cannot create output folder {folder}: {error.strerror} - set CLOUDTRAIL_OUTPUT_DIR to a writable folder") from None
     return folder
+
+
+def default_output_dir(db_path):
+    """reports/<database file stem>/ beside the database: where outputs go without CLOUDTRAIL_OUTPUT_DIR."""
+    path = Path(db_path).resolve()
+    return path.parent / "reports" / (path.stem or path.name)
 
 
 def new_output_path(folder, name, suffix, moment=None):
@@ -477,13 +485,31 @@ def md_code(text, limit=200):
     return f"{fence}{padding}{value}{padding}{fence}"
 
 
+CELL_CHARS = 150   # a table cell holds at most a line of text; longer log text is cut ("...")
+
+
 def md_table(headers, rows):
-    """A markdown table; every cell is escaped unless it is already a Markdown object."""
+    """A markdown table; every cell is escaped unless it is already a Markdown object. Text
+    cells longer than CELL_CHARS are cut at a word: the whole value stays in the database and
+    in analyze_export.py's CSV and JSON Lines; lists go through reports.summarise_list."""
     out = ["| " + " | ".join(md_text(h) for h in headers) + " |",
            "|" + "|".join(" --- " for _ in headers) + "|"]
     for row in rows:
-        out.append("| " + " | ".join(cell.text if isinstance(cell, Markdown) else md_text(cell, 300) for cell in row) + " |")
+        out.append("| " + " | ".join(cell.text if isinstance(cell, Markdown) else md_text(_one_line(cell))
+                                     for cell in row) + " |")
     return out
+
+
+def _one_line(value):
+    """A cell's value cut at the last space before CELL_CHARS characters (at CELL_CHARS when
+    there is none), with "..." to show the cut."""
+    if isinstance(value, (dict, list)):
+        value = orjson.dumps(value).decode()
+    if not isinstance(value, str) or len(value) <= CELL_CHARS:
+        return value
+    cut = value[:CELL_CHARS - 3]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > CELL_CHARS // 2 else cut).rstrip(" ,;:") + "..."
 
 
 class Markdown:

@@ -36,6 +36,7 @@ import pyarrow as pa
 import casedb
 import common
 import detections
+import reports
 from common import Markdown, format_time, md_code, md_table, md_text
 
 TACTICS = ("reconnaissance", "resource-development", "initial-access", "execution", "persistence",
@@ -876,7 +877,8 @@ def case_summary(con, db_path, since=None, report_links=None, marks=None):
         shown = events
         lines += md_table(["time", "principal", "key", "IP", "action", "result", "finding"],
                           [(format_time(t), _short(p), k or "", ip or "", action,
-                            "ok" if not err else f"failed: {err}", finding or "")
+                            "ok" if not err else f"failed: {err}",
+                            Markdown(reports.summarise_list(finding.split("; "), "findings", md_text)) if finding else "")
                            for t, p, k, ip, action, err, finding, _ in shown])
         if len(shown) < row["event_count"]:
             lines += ["", f"{row['event_count'] - len(shown)} more events of this incident are in the `incident_events` table "
@@ -895,9 +897,11 @@ def case_summary(con, db_path, since=None, report_links=None, marks=None):
                   "same kind by the same principal on the same resource are one line with a count.", ""]
         lines += md_table(["severity", "first", "times", "reasons", "principal", "resource", "summary", "report"],
                           [(f["severity"] + (f" ({_mark(f, marks)})" if _mark(f, marks) else ""),
-                            format_time(f["first_time"]), f["times"], Markdown(_named(f["named"])),
+                            format_time(f["first_time"]), f["times"],
+                            Markdown(reports.summarise_list(_named_items(f["named"]), "reasons", str)),
                             Markdown(md_code(_short(f["actor"]), 80)), f["resource"] or "", f["summary"],
-                            Markdown(", ".join(report_links[d] for d in f["detectors"] if d in report_links)))
+                            Markdown(reports.summarise_list([report_links[d] for d in f["detectors"] if d in report_links],
+                                                            "reports", str)))
                            for f in outside[:30]])
         if len(outside) > 30:
             lines += ["", f"{len(outside) - 30} more: see the area reports."]
@@ -914,9 +918,12 @@ def _mark(fact, marks):
 
 
 def _named(pairs):
-    """'title (`detection_id`)' for each reason of a fact."""
-    return "; ".join(f"{md_text(title)} ({md_code(detection)})"
-                     for title, _, detection in (p.partition(chr(31)) for p in pairs))
+    """'title (`detection_id`)' for each reason of a fact, joined by '; '."""
+    return "; ".join(_named_items(pairs))
+
+
+def _named_items(pairs):
+    return [f"{md_text(title)} ({md_code(detection)})" for title, _, detection in (p.partition(chr(31)) for p in pairs)]
 
 
 # Every flagged event of an incident, and its first unflagged ones (the rest are in incident_events).

@@ -1,5 +1,7 @@
 """The markdown report every detector writes: the same sections in the same order, every
-value from the logs escaped (log fields are attacker-controlled text)."""
+value from the logs escaped (log fields are attacker-controlled text), no table cell longer
+than a line of text (lists in a cell are summarised by summarise_list)."""
+import re
 from collections import Counter
 
 import common
@@ -7,6 +9,47 @@ from detections import SEVERITIES, severity_rank
 from common import Markdown, format_time, md_code, md_table, md_text
 
 EVIDENCE_ROWS_SHOWN = 100
+CELL_CHARS = common.CELL_CHARS     # what a table cell shows at most: one line of text
+LIST_CHARS = 110                   # room for the items of a summarised list, after its count
+
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_ESCAPE = re.compile(r"\\(.)")
+
+
+def visible_length(markdown):
+    """How many characters a cell of markdown shows once rendered: link targets, code fences,
+    escapes and entities do not count. `visible_length("[T1078](https://...) \\_x")` is 8."""
+    text = _LINK.sub(r"\1", markdown)
+    text = re.sub(r"(?<!\\)`+", "", text)
+    return len(_ESCAPE.sub(r"\1", text).replace("&amp;", "&"))
+
+
+def summarise_list(items, noun, render=md_code, room=LIST_CHARS, total=None):
+    """A list for one table cell: the whole list when it fits in `room` characters, else its
+    count and the first few items, e.g. "24 detections: `a`, `b`, `c`, ...". render turns an
+    item into markdown (md_code by default, md_text for prose, str for items already written
+    as markdown); noun is the plural ("detections"); total, when the items are only the first
+    of a longer list, is how many there are in all. "-" for no items.
+
+    >>> summarise_list(["a", "b"], "detections")
+    '`a`, `b`'
+    >>> summarise_list(["ListUsers", "ListRoles"], "actions", md_text, total=17)
+    '17 actions: ListUsers, ListRoles, ...'
+    """
+    shown = [render(item) for item in items]
+    if not shown:
+        return "-"
+    count = max(total or 0, len(shown))
+    whole = ", ".join(shown)
+    if count == len(shown) and (count == 1 or visible_length(whole) <= room):
+        return whole
+    prefix = f"{count:,} {noun}: "
+    kept = shown[:1]
+    for item in shown[1:]:
+        if visible_length(prefix + ", ".join(kept + [item]) + ", ...") > room:
+            break
+        kept.append(item)
+    return prefix + ", ".join(kept) + ", ..."
 
 
 def attack_link(technique):
@@ -29,20 +72,22 @@ def write_report(path, title, tool, context, outcomes, charts, notes=(), triage=
              f"Written {format_time(common.now_utc())} by `{tool}` (run `{context.run_id}`). "
              "All times are UTC.", ""]
     lines += _scope_section(context, outcomes)
-    lines += _summary_section(fired, failed)
-    lines += triage_section(triage)
     marks = (triage or {}).get("marks", {})
+    lines += _summary_section(fired, failed, marks)
+    lines += triage_section(triage)
     if charts:
         lines += ["## Charts", ""]
         for caption, png in charts:
             lines += [f"![{md_text(caption)}]({png.name})", "", f"*{md_text(caption)}*", ""]
-    if notes:
-        lines += ["## Notes", ""] + [f"- {note}" for note in notes] + [""]
     lines += ["## Findings", ""]
     if not fired:
         lines += ["No detection fired in this window.", ""]
     for outcome in fired:
         lines += _detection_section(outcome, marks)
+    # After the findings: how the detections read the logs and the thresholds in force are for
+    # the second reading, not the first screen.
+    if notes:
+        lines += ["## Notes", ""] + [f"- {note}" for note in notes] + [""]
     lines += ["## Detections that ran and found nothing", ""]
     if quiet:
         lines += md_table(["id", "title", "severity", "MITRE ATT&CK"],
@@ -76,18 +121,20 @@ def _scope_section(context, outcomes):
         ("database", Markdown(md_code(context.db_path))),
         ("window", common.describe_window(context.since, context.until)),
         ("events in scope", f"{context.events_in_scope:,} ({span})"),
-        ("accounts", _top_list(context.accounts)),
-        ("regions", _top_list(context.regions)),
+        ("accounts", _top_list(context.accounts, "accounts")),
+        ("regions", _top_list(context.regions, "regions")),
         ("detections", f"{len(outcomes)} ran: {len(outcomes) - quiet - failed} fired, {quiet} found nothing, {failed} failed"),
     ]) + [""]
 
 
-def _top_list(pairs, limit=8):
-    shown = ", ".join(f"{name or '(none)'} ({count:,})" for name, count in pairs[:limit])
-    return shown + (f", and {len(pairs) - limit} more" if len(pairs) > limit else "") if pairs else "none"
+def _top_list(pairs, noun="accounts"):
+    """'111122223333 (13,219), 444455556666 (6,999)' - summarised when long (summarise_list)."""
+    if not pairs:
+        return "none"
+    return Markdown(summarise_list([f"{name or '(none)'} ({count:,})" for name, count in pairs], noun, md_text))
 
 
-def _summary_section(fired, failed):
+def _summary_section(fired, failed, marks=None):
     by_severity = Counter()
     attempts = Counter()
     detections = {}
@@ -97,15 +144,37 @@ def _summary_section(fired, failed):
             attempts[finding["severity"]] += bool(finding["error_code"])
             detections.setdefault(finding["severity"], set()).add(outcome.detection.id)
     rows = [(severity, by_severity[severity], attempts[severity],
-             Markdown(", ".join(md_code(d) for d in sorted(detections.get(severity, ()))) or "-"))
+             Markdown(summarise_list(sorted(detections.get(severity, ())), "detections")))
             for severity in reversed(SEVERITIES)]
     lines = ["## Summary", ""]
+    lines += _most_severe(fired, marks or {})
     lines += md_table(["severity", "findings", "of which failed attempts", "detections"], rows)
     lines += ["", "A failed attempt (an AccessDenied call, a failed sign-in) is evidence of intent: it is "
               "reported, marked `failed`, next to the calls that succeeded.", ""]
     if failed:
         lines += [f"**{len(failed)} detection(s) failed to run; see the end of this report.**", ""]
     return lines
+
+
+MOST_SEVERE_SHOWN = 5
+
+
+def _most_severe(fired, marks):
+    """The first screen's answer: the few most severe findings, one line each (then by time);
+    findings the analyst judged benign or allowlisted come after all the others."""
+    found = [(f, o.detection) for o in fired for f in o.findings]
+    if not found:
+        return []
+    found.sort(key=lambda pair: (_ranked_down(marks.get((pair[1].id, pair[0]["event_id"]))),
+                                 severity_rank(pair[0]["severity"]), str(pair[0]["event_time"]), pair[1].id,
+                                 pair[0]["event_id"] or ""))
+    shown = found[:MOST_SEVERE_SHOWN]
+    lines = [f"{len(found)} finding(s); the {len(shown)} most severe:" if len(found) > len(shown)
+             else f"{len(found)} finding(s):", ""]
+    lines += md_table(["severity", "time", "what", "actor", "summary"],
+                      [(_severity_cell(f["severity"], marks.get((d.id, f["event_id"]))), format_time(f["event_time"]), d.title,
+                        Markdown(md_code(common.short_identity(f["actor"]), 60)), f["summary"]) for f, d in shown])
+    return lines + ["", "By severity:", ""]
 
 
 def triage_section(summary):

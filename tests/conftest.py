@@ -153,6 +153,13 @@ def stored(db_path, sql, params=None):
         con.close()
 
 
+def reports_dir(db_path):
+    """The folder a run on db_path writes its reports, charts and analyst log to. Tests set
+    CLOUDTRAIL_OUTPUT_DIR to tmp_path/reports (used as given); without it, reports/<stem>/."""
+    import common
+    return common.output_dir(db_path)
+
+
 def analyst_logs(folder):
     """The text of every analyst log in folder, oldest first. A test never reads just the first:
     runs in different minutes (a busy machine, a minute boundary) write different logs."""

@@ -478,7 +478,10 @@ def test_script_writes_report_charts_and_findings(tmp_path, capsys):
     records = [event("StopLogging", CT, at(0), requestParameters={"name": "main"}),
                denied(event("DeleteDetector", GD, at(5), "role:Intruder/x", requestParameters={"detectorId": "d1"})),
                lifecycle("acme-cloudtrail-logs", time=at(9)),
-               event("DescribeTrails", CT, at(12))]
+               event("DescribeTrails", CT, at(12)),
+               # A second StopLogging: with one call of each kind the bars would all be the same length,
+               # and such a chart is not drawn (charts.worth_drawing).
+               event("StopLogging", CT, at(15), requestParameters={"name": "audit"})]
     db = build_case(tmp_path, records)
     assert evasion.main(["analyze_defense_evasion.py", str(db), "2026-11-02", "2026-11-02"]) == 0
     printed = capsys.readouterr().out
@@ -490,10 +493,10 @@ def test_script_writes_report_charts_and_findings(tmp_path, capsys):
     assert "failed: AccessDenied" in text
     for chart in ("activity", "calls_by_service", "findings_by_actor"):
         assert list((tmp_path / "reports").glob(f"defense_evasion_{chart}-*.png")), chart
-    assert stored(db, "select count(*) from defense_evasion_calls")[0][0] == 3
+    assert stored(db, "select count(*) from defense_evasion_calls")[0][0] == 4
     assert stored(db, "select distinct detector from findings") == [("defense_evasion",)]
     count = stored(db, "select count(*) from findings")[0][0]
-    assert count == 3
+    assert count == 4
     # A rerun replaces the detector's findings instead of adding to them.
     assert evasion.main(["analyze_defense_evasion.py", str(db)]) == 0
     assert stored(db, "select count(*) from findings")[0][0] == count

@@ -77,19 +77,38 @@ def test_new_identities_and_ips_in_the_last_day(tmp_path):
     assert "i-0new" not in new and "10.0.1.9" not in new and "1 new private" in new
 
 
+def test_one_identity_and_one_address_get_no_bar_charts(tmp_path):
+    db = build_case(tmp_path, hourly("us-east-1", range(6)))
+    assert overview.main(["analyze_overview.py", str(db)]) == 0
+    reports = tmp_path / "reports"
+    assert [path.name.rsplit("-", 5)[0] for path in reports.glob("overview_*.png")] == ["overview_volume_by_account"]
+    text = next(reports.glob("overview_report-*.md")).read_text()
+    assert "overview_top_identities" not in text and "overview_rarest" not in text
+
+
 def test_script_writes_report_charts_and_log(tmp_path, capsys):
     records = hourly("us-east-1", [h for h in range(24) if h != 4]) + hourly("eu-west-1", range(0, 24, 6))
     records.append(event("StopLogging", "cloudtrail.amazonaws.com", at(3, 30), requestParameters={"name": "main"}))
+    records += [event(time=at(h, 20), identity="bob", sourceIPAddress="198.51.100.20") for h in range(0, 24, 3)]
+    records.append(event("ListUsers", "iam.amazonaws.com", at(22, 5), identity="mallory", sourceIPAddress="203.0.113.66"))
     db = build_case(tmp_path, records)
     assert overview.main(["analyze_overview.py", str(db), "2026-11-02"]) == 0
     reports = tmp_path / "reports"
     text = next(reports.glob("overview_report-*.md")).read_text()
-    for section in ("## What the case holds", "## Events per day", "## Top identities", "## Top source IPs",
-                    "## Top user agents", "## Error codes", "## New in the last day", "## Gaps in the timeline",
-                    "**Limits.**", "### Trail changes in the window"):
+    for section in ("## What the case holds", "## Events per day", "## Top identities", "## Rarest identities",
+                    "## Top source IPs", "## Rarest source IPs", "## Top user agents", "## Error codes",
+                    "## New in the last day", "## Gaps in the timeline", "**Limits.**",
+                    "### Trail changes in the window"):
         assert section in text
     assert "2026-11-02 04:00:00 UTC" in text and "StopLogging" in text
-    assert len(list(reports.glob("overview_*.png"))) == 3
+    charts = {path.name.rsplit("-", 5)[0] for path in reports.glob("overview_*.png")}
+    assert charts == {"overview_volume_by_account", "overview_top_identities", "overview_rarest_identities",
+                      "overview_top_source_ips", "overview_rarest_source_ips"}
+    # The one-off caller comes first among the rarest, however quiet it is next to the busy ones.
+    rarest = text.split("## Rarest identities")[1].split("## Top source IPs")[0]
+    assert [line for line in rarest.splitlines() if line.startswith("| `")][0].startswith("| `arn:aws:iam::111122223333:user/mallory`")
+    rare_ips = text.split("## Rarest source IPs")[1].split("## Top user agents")[0]
+    assert [line for line in rare_ips.splitlines() if line.startswith("| 2")][0].startswith("| 203.0.113.66 | 1 | 1 |")
     assert "overview_report-" in capsys.readouterr().out
     assert "analyze\\_overview.py" in next(reports.glob("analyst_log-*.md")).read_text()
 

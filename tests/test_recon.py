@@ -400,7 +400,9 @@ def test_panther_imds_record_fires_on_its_own(tmp_path):
 # ---------------------------------------------------------------- the script
 
 def test_script_writes_report_charts_and_findings(tmp_path, capsys):
+    # A second identity with one denied call: a chart of one bar is not drawn (charts.worth_drawing).
     records = (sweep(identity="bob", userAgent=KALI) + denied(12, start=100, identity="bob")
+               + denied(1, start=900, identity="carol")
                + [instance_call(seconds=300)] + sweep(start=600, userAgent="console.ec2.amazonaws.com"))
     db = build_case(tmp_path, records)
     assert recon.main(["analyze_recon.py", str(db), "2026-11-02", "2026-11-02"]) == 0

@@ -32,7 +32,7 @@ def failed_sign_in_charts(con, outcomes, folder, moment):
     """)
     by_ip = charts.time_series_by_group(
         frame, "minute", "source_ip", "failures", "Failed console sign-ins by source IP", "failures",
-        common.new_output_path(folder, "console_logins_failures_by_ip", ".png", moment))
+        common.new_output_path(folder, "console_logins_failures_by_ip", ".png", moment), min_groups=2)
     users = con.execute("""
         select signin_user, count(*) from console_logins where failed group by 1 order by 2 desc limit 15
     """).fetchall()

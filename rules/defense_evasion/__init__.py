@@ -27,7 +27,7 @@ def calls_by_service_chart(con, outcomes, folder, moment):
         [call for call, _, _ in rows],
         [("succeeded", [ok for _, ok, _ in rows], "#8fb0d6"), ("failed (attempt)", [bad for _, _, bad in rows], "#f0a04b")],
         "Calls that can switch off or narrow logging and detection, by service and action", "calls",
-        common.new_output_path(folder, "defense_evasion_calls_by_service", ".png", moment))
+        common.new_output_path(folder, "defense_evasion_calls_by_service", ".png", moment), totals=True)
     return [("Tampering calls by service and action, succeeded and failed", path)]
 
 

@@ -42,24 +42,45 @@ def _labels(rows):
             for label, (_, account, _) in zip(labels, rows)]
 
 
+BURST_CHART_MINUTES = 10
+
+
 def recon_charts(con, outcomes, folder, moment):
-    """Distinct discovery actions per identity, and AccessDenied errors per identity."""
+    """The most distinct discovery actions each identity made within any 10 minutes (when), and
+    AccessDenied errors per identity."""
+    # A sweep with stolen keys is many different calls in minutes; a person or an application
+    # makes as many over days. Counted over the whole window, the two look alike.
     discovery = con.execute("""
+        with per_slot as (
+            select
+                identity,
+                recipient_account_id,
+                console_session,
+                time_bucket(to_minutes($minutes), event_time) as slot,
+                count(distinct event_name) as actions
+            from recon_calls
+            where discovery
+              and event_time is not null
+            group by identity, recipient_account_id, console_session, slot
+        )
         select
             identity,
             recipient_account_id,
             case when console_session then ' (console)' else '' end as extra,
-            count(distinct event_name) as actions
-        from recon_calls
-        where discovery
-        group by all
-        order by actions desc, identity
+            max(actions) as actions,
+            arg_min(slot, [-actions, epoch(slot)]) as peak
+        from per_slot
+        group by identity, recipient_account_id, console_session
+        order by actions desc, identity, recipient_account_id, extra
         limit 15
-    """).fetchall()
+    """, {"minutes": BURST_CHART_MINUTES}).fetchall()
     by_discovery = charts.bar_chart(
-        _labels([row[:3] for row in discovery]), [row[3] for row in discovery],
-        "Distinct discovery actions per identity (whole window)", "distinct List/Describe/Get... actions",
-        common.new_output_path(folder, "recon_discovery_by_identity", ".png", moment))
+        [f"{peak:%m-%d %H:%M} {label}" for label, peak in zip(_labels([row[:3] for row in discovery]),
+                                                                  [row[4] for row in discovery])],
+        [row[3] for row in discovery],
+        f"Most distinct discovery actions in any {BURST_CHART_MINUTES} minutes, per identity (when, UTC)",
+        f"distinct List/Describe/Get... actions within {BURST_CHART_MINUTES} minutes",
+        common.new_output_path(folder, "recon_discovery_by_identity", ".png", moment), label_limit=45)
     denied = con.execute("""
         select
             identity,
@@ -76,7 +97,8 @@ def recon_charts(con, outcomes, folder, moment):
         _labels([row[:3] for row in denied]), [row[3] for row in denied], "AccessDenied errors per identity",
         "denied calls", common.new_output_path(folder, "recon_denied_by_identity", ".png", moment),
         colours="#f0a04b")
-    return [("Distinct discovery actions per identity", by_discovery),
+    return [(f"Discovery sweeps: the most distinct discovery actions each identity made within any "
+             f"{BURST_CHART_MINUTES} minutes, and when (UTC)", by_discovery),
             ("AccessDenied errors per identity", by_denied)]
 
 

@@ -49,8 +49,7 @@ def exposure_charts(con, outcomes, folder, moment):
     # With one actor this chart would repeat the activity chart.
     by_actor = charts.time_series_by_group(
         frame, "minute", "actor", "changes", "Network-control changes by actor", "changes",
-        common.new_output_path(folder, "security_groups_changes_by_actor", ".png", moment)
-    ) if frame["actor"].nunique() > 1 else None
+        common.new_output_path(folder, "security_groups_changes_by_actor", ".png", moment), min_groups=2)
     return [("Security-group ingress opened to the Internet, by port and service (API calls, failed attempts "
              "included; red high, orange medium, blue low)", by_port),
             ("Network-control changes by actor", by_actor)]
