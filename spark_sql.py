@@ -445,14 +445,17 @@ def _constant_number(node):
 def intervals(tree, ctx):
     def replace(node):
         if isinstance(node, exp.Anonymous) and str(node.this).lower() in _INTERVAL_UNITS:
-            unit = _INTERVAL_UNITS[str(node.this).lower()]
-            number = _constant_number(node.expressions[0])
-            if number is not None:
-                return exp.Interval(this=exp.Literal.string(number), unit=exp.var(unit.upper()))
-            args = {"day": [node.expressions[0].copy(), 0, 0, 0], "hour": [0, node.expressions[0].copy(), 0, 0],
-                    "minute": [0, 0, node.expressions[0].copy(), 0], "second": [0, 0, 0, node.expressions[0].copy()]}[unit]
-            return _fn("make_dt_interval", *[exp.Literal.number(a) if isinstance(a, int) else a for a in args])
-        return node
+            unit, value = _INTERVAL_UNITS[str(node.this).lower()], node.expressions[0]
+        elif isinstance(node, getattr(exp, "ToDays", ())):
+            unit, value = "day", node.this      # sqlglot parses to_days() into its own node
+        else:
+            return node
+        number = _constant_number(value)
+        if number is not None:
+            return exp.Interval(this=exp.Literal.string(number), unit=exp.var(unit.upper()))
+        args = {"day": [value.copy(), 0, 0, 0], "hour": [0, value.copy(), 0, 0],
+                "minute": [0, 0, value.copy(), 0], "second": [0, 0, 0, value.copy()]}[unit]
+        return _fn("make_dt_interval", *[exp.Literal.number(a) if isinstance(a, int) else a for a in args])
     return _rewrite(tree, replace)
 
 
@@ -508,11 +511,14 @@ def small_functions(tree, ctx):
     def replace(node):
         name = str(node.this).lower() if isinstance(node, exp.Anonymous) else type(node).__name__.lower()
         args = list(node.expressions) if isinstance(node, exp.Anonymous) else None
+        # Spark's array_position gives a BIGINT, which element_at() refuses as an index: an INT, as in DuckDB.
         if name in ("list_position", "list_indexof", "array_position") and args:
-            return exp.Nullif(this=_fn("array_position", *[a.copy() for a in args]), expression=exp.Literal.number(0))
+            position = exp.Cast(this=_fn("array_position", *[a.copy() for a in args]), to=exp.DataType.build("int"))
+            return exp.Nullif(this=position, expression=exp.Literal.number(0))
         if isinstance(node, exp.ArrayPosition if hasattr(exp, "ArrayPosition") else ()):
-            return exp.Nullif(this=_fn("array_position", node.this.copy(), node.expression.copy()),
-                              expression=exp.Literal.number(0))
+            position = exp.Cast(this=_fn("array_position", node.this.copy(), node.expression.copy()),
+                                to=exp.DataType.build("int"))
+            return exp.Nullif(this=position, expression=exp.Literal.number(0))
         if name == "regexp_full_match" and args or type(node).__name__ == "RegexpFullMatch":
             value, pattern = (args[0], args[1]) if args else (node.this, node.expression)
             return exp.RegexpLike(this=value.copy(),

@@ -143,10 +143,13 @@ def spark_session():
     # stages. A small corpus: few shuffle partitions, no UI and no plans kept for it, and no
     # whole-stage code generation (compiling Java for each of some 110 queries costs more than
     # it saves on a few thousand rows).
-    os.environ.setdefault("SPARK_DRIVER_MEMORY", "2g")
+    # Broadcast joins are off: Spark's size estimates for the persisted events (whole records)
+    # made it broadcast tables that did not fit.
+    os.environ.setdefault("SPARK_DRIVER_MEMORY", "4g")
     spark = analyze_spark.spark_session("cloudtrail-toolkit-tests", {
         "spark.ui.enabled": "false", "spark.sql.ui.retainedExecutions": "5",
-        "spark.sql.shuffle.partitions": "2", "spark.sql.codegen.wholeStage": "false"})
+        "spark.sql.shuffle.partitions": "2", "spark.sql.codegen.wholeStage": "false",
+        "spark.sql.autoBroadcastJoinThreshold": "-1"})
     spark.sparkContext.setLogLevel("ERROR")
     yield spark
     spark.stop()

@@ -138,7 +138,7 @@ def test_json_casts_leave_text():
 
 
 def test_small_functions():
-    assert "nullif(array_position(l, 'x'), 0)" in spark("select list_position(l, 'x') from t")
+    assert "nullif(cast(array_position(l, 'x') as int), 0)" in spark("select list_position(l, 'x') from t")
     assert "rlike concat_ws('', '^(?:', 'ab', ')$')" in spark("select regexp_full_match(a, 'ab') from t")
     assert "unix_micros(t) / 1000000.0" in spark("select epoch(t) from x")
     assert "concat_ws('', a, b)" in spark("select concat(a, b) from t")
@@ -227,3 +227,12 @@ def test_list_sum_and_bool_or_skip_nulls_and_give_null_for_no_values(function, s
 
 def test_materialized_cte_hint_is_dropped():
     assert spark("with r as materialized (select 1 as one) select * from r") == "with r as (select 1 as one) select * from r"
+
+
+def test_to_days_with_a_variable_becomes_a_day_interval():
+    assert "make_dt_interval(x, 0, 0, 0)" in spark("select t - to_days(x) from e")
+    assert "interval '3' day" in spark("select t - to_days(3) from e")
+
+
+def test_list_position_is_an_int_index_as_element_at_needs():
+    assert "nullif(cast(array_position(a, v) as int), 0)" in spark("select list_position(a, v) from e")
