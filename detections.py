@@ -343,6 +343,8 @@ def _python_rule_rows(con, detection):
             raise ValueError(f"{detection.python} must yield dicts with {RULE_REQUIRED}, got {item!r:.200}")
         if set(item) - allowed:
             raise ValueError(f"{detection.python} yields unexpected keys {sorted(set(item) - allowed)}")
+    if not produced:
+        return []
     keys = pa.table({
         "event_id": pa.array([item["event_id"] for item in produced], pa.string()),
         "event_ids": pa.array([list(item.get("event_ids") or [item["event_id"]]) for item in produced],
