@@ -84,6 +84,40 @@ def test_a_rule_returns_only_its_own_columns_and_the_engine_adds_the_rest():
         detections.rule_query(rule, ("event_id", "summary", "colour"))
 
 
+def test_a_rule_run_in_two_steps_gives_what_the_one_query_gives():
+    """The engine fetches a rule's rows first and joins only those with events (one query made
+    DuckDB hash every event for every rule); the findings are those of rule_query as one query,
+    and a rule that finds nothing has its columns checked all the same."""
+    con = duckdb.connect()
+    con.execute("create table events as select * from (values"
+                " ('e1', timestamptz '2026-11-02 10:00:00+00', 'A', 'me', '1.2.3.4', '1', 'r', null, 'f1', 1),"
+                " ('e2', timestamptz '2026-11-02 11:00:00+00', 'B', 'you', '1.2.3.5', '1', 'r', 'Denied', 'f1', 1),"
+                " ('e3', timestamptz '2026-11-02 12:00:00+00', 'C', 'me', '1.2.3.4', '2', 's', null, 'f2', 1))"
+                " as t(event_id, event_time, event_name, actor, source_ip, recipient_account_id, aws_region,"
+                " error_code, source_file, load_id)")
+    con.execute("create view scoped_events as select * from events")
+
+    def rule(sql):
+        return detections.Detection(id="x_happened", title="t", severity="low", mitre=("T1078",),
+                                    description="Detects x.", false_positives="n", triage=("a", "b"), sql=sql,
+                                    rule=True)
+
+    found = rule("select\n    min(event_id) as event_id,\n    list(event_id order by event_id) as event_ids,\n"
+                 "    actor,\n    concat(actor, ' acted') as summary,\n    {'calls': count(*)} as details,\n"
+                 "    case when actor = 'you' then 'high' end as severity\nfrom scoped_events\ngroup by actor")
+    one_query = [dict(zip(detections.FINDING_COLUMNS, row), severity=row[11] or "low")    # the rule's own severity
+                 for row in con.execute(detections.rule_query(found)).fetchall()]
+    two_steps = detections._finding_rows(con, found)
+    assert len(two_steps) == 2 and two_steps == sorted(one_query, key=lambda row: row["event_time"])
+    assert [(row["event_id"], row["event_ids"], row["severity"]) for row in two_steps] == [
+        ("e1", ["e1", "e3"], "low"), ("e2", ["e2"], "high")]
+    assert detections._finding_rows(con, rule("select\n    event_id,\n    'x' as summary\nfrom scoped_events\n"
+                                              "where false")) == []
+    with pytest.raises(ValueError, match="unexpected colour"):
+        detections._finding_rows(con, rule("select\n    event_id,\n    'x' as summary,\n    'red' as colour\n"
+                                           "from scoped_events\nwhere false"))
+
+
 def test_a_windowed_run_replaces_only_findings_inside_its_window(tmp_path):
     """Issue 10 point 5: a run over one day used to delete the area's findings of every day."""
     db = build_case(tmp_path, [root_sign_in("2026-11-01T10:00:00Z"), root_sign_in("2026-11-02T10:00:00Z")])

@@ -204,6 +204,21 @@ def test_one_line_per_fact(tmp_path):
         con.close()
 
 
+def test_facts_of_every_incident_in_one_query_are_each_incidents_own(tmp_path):
+    """case_summary reads all incidents' facts at once (facts_by_incident); for each incident that
+    must be exactly what facts(con, "inside", incident=...) gives, in the same order."""
+    records = owner_records() + attack_records()
+    con = build(tmp_path, records, owner_findings() + attack_findings())
+    try:
+        every = incidents.facts_by_incident(con)
+        ids = [row["incident_id"] for row in incident_rows(con)]
+        assert len(ids) >= 2 and set(every) == set(ids)
+        for incident_id in ids:
+            assert every[incident_id] == incidents.facts(con, "inside", incident=incident_id)
+    finally:
+        con.close()
+
+
 def test_weights_are_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("CLOUDTRAIL_INCIDENT_KNOWN_HISTORY", "0")
     monkeypatch.setenv("CLOUDTRAIL_INCIDENT_WEIGHT_CRITICAL", "100")
