@@ -200,3 +200,28 @@ def test_detection_on_spark_equals_duckdb(spark_duckdb_case, spark_case, area_na
     outcome = outcomes[detection_id]
     assert not outcome.error, outcome.error
     assert finding_keys(outcome.findings) == finding_keys(found.get(detection_id, []))
+
+
+@needs_shared_data
+def test_no_event_of_the_public_data_gives_two_high_or_critical_lines(public_case):
+    """Issue 12, one finding per fact: an event behind several detections is one line of the
+    hunt naming every reason, never two high or critical lines."""
+    import incidents
+    _, db_path, found = public_case
+    con = casedb.connect(str(db_path))
+    try:
+        facts = incidents.facts(con)
+    finally:
+        con.close()
+    lines_by_event = {}
+    for fact in facts:
+        if fact["severity"] in ("high", "critical"):
+            for event_id in fact["event_ids"]:
+                lines_by_event[event_id] = lines_by_event.get(event_id, 0) + 1
+    assert lines_by_event and max(lines_by_event.values()) == 1
+    # ... while some of those events are behind two or more detections (so the test means something)
+    by_event = {}
+    for detection_id, rows in found.items():
+        for row in rows:
+            by_event.setdefault(row["event_id"], set()).add(detection_id)
+    assert any(len(ids) > 1 for event_id, ids in by_event.items() if event_id in lines_by_event)
