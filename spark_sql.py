@@ -485,6 +485,12 @@ def json_casts(tree, ctx):
     def replace(node):
         if isinstance(node, (exp.Cast, exp.TryCast)) and node.to.is_type(exp.DataType.Type.JSON):
             return node.this.copy()
+        if (isinstance(node, (exp.Cast, exp.TryCast)) and node.to.is_type(exp.DataType.Type.ARRAY)
+                and node.to.expressions and node.to.expressions[0].is_type(exp.DataType.Type.JSON)
+                and not isinstance(node.this, exp.Array)):
+            # cast(<JSON text> as json[]): the elements' JSON texts (Spark reads a nested value as
+            # its text). A list value cast to json[] stays a cast to array<string>.
+            return _fn("from_json", node.this.copy(), exp.Literal.string("array<string>"))
         if isinstance(node, exp.ParseJSON):
             return node.this.copy()
         return node
@@ -504,7 +510,11 @@ def _json_type(value):
         exp.If(this=exp.EQ(this=text.copy(), expression=exp.Literal.string("null")), true=exp.Literal.string("NULL")),
         exp.If(this=exp.RegexpLike(this=text.copy(), expression=exp.Literal.string("^-?[0-9]+$")),
                true=exp.Literal.string("BIGINT")),
-    ], default=exp.Literal.string("DOUBLE"))
+        exp.If(this=exp.RegexpLike(this=text.copy(), expression=exp.Literal.string("^-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?$")),
+               true=exp.Literal.string("DOUBLE")),
+        # get_json_object gives a JSON string without its quotes: what is left is text. (A JSON
+        # string that reads as a number or true/false is taken for one: the text cannot tell.)
+    ], default=exp.Literal.string("VARCHAR"))
 
 
 def small_functions(tree, ctx):

@@ -236,3 +236,12 @@ def test_to_days_with_a_variable_becomes_a_day_interval():
 
 def test_list_position_is_an_int_index_as_element_at_needs():
     assert "nullif(cast(array_position(a, v) as int), 0)" in spark("select list_position(a, v) from e")
+
+
+def test_json_type_of_an_unquoted_string_is_varchar_not_double():
+    text = spark("select json_type(r, '$.instanceType') from t")
+    assert text.endswith("else 'varchar' end from t") and "'double'" in text
+
+
+def test_cast_to_a_json_list_reads_the_elements_texts():
+    assert "from_json(get_json_object(r, '$.a'), 'array<string>')" in spark("select cast(r->'$.a' as json[]) from t")
