@@ -104,7 +104,7 @@ def run_one(run, db_path, since, until, argv):
     try:
         run.result = detections.run_area(db_path, area, since, until, [area.tool] + list(argv[1:]))
     except common.ToolError as error:
-        run.problem = f"stopped: {error}"
+        run.problem = f"stopped: {_without_case_path(error, db_path)}"
         print(f"analyze_hunt.py: {area.tool} stopped ({common.terminal_safe(str(error))}); the other areas still run",
               file=sys.stderr)
         return
@@ -122,13 +122,21 @@ def run_one(run, db_path, since, until, argv):
     run.failed_detections = list(run.result.failed)
 
 
+def _without_case_path(error, db_path):
+    """An error's text without the case database's path in front: the report is about that
+    database, and a long path would push the reason out of the report's one-line cell."""
+    text = str(error)
+    prefix = f"{db_path}: "
+    return text[len(prefix):] if text.startswith(prefix) else text
+
+
 def run_sigma(db_path, paths, since, until, argv):
     """The analyst's Sigma rules (CLOUDTRAIL_SIGMA_RULES) as one more detector of the hunt."""
     run = DetectorRun("sigma", script="analyze_sigma.py")
     try:
         result = analyze_sigma.run_sigma(db_path, paths, since, until, ["analyze_sigma.py"] + list(argv[1:]))
     except common.ToolError as error:
-        run.problem = f"stopped: {error}"
+        run.problem = f"stopped: {_without_case_path(error, db_path)}"
         print(f"analyze_hunt.py: analyze_sigma.py stopped ({common.terminal_safe(str(error))}); "
               "the areas' findings are kept", file=sys.stderr)
         return run
