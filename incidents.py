@@ -878,11 +878,7 @@ def case_summary(con, db_path, since=None, report_links=None, marks=None):
         lines += [f"### {row['rank']}. {md_text(row['title'])}", "",
                   md_text(row["summary"]), ""]
         lines += ["Why it ranks here (score " + f"{row['score']:g}): " + md_text("; ".join(row["reasons"])), ""]
-        inside = inside_facts.get(row["incident_id"], [])
-        lines += ["Findings: " + "; ".join(_named(f["named"]) + (f" x{f['times']}" if f["times"] > 1 else "")
-                                           + (f" ({md_text(_mark(f, marks))})" if _mark(f, marks) else "")
-                                           for f in inside[:8])
-                  + (f"; and {len(inside) - 8} more" if len(inside) > 8 else ""), ""]
+        lines += ["Findings: " + findings_line(inside_facts.get(row["incident_id"], []), marks), ""]
         deeper = [f"analyze_actor.py {db} {shlex.quote(p)}" for p in ([pivot] if pivot else [])]
         deeper += [f"analyze_actor.py {db} {shlex.quote(p)}" for p in row["principals"][:2] if p != pivot]
         if deeper:
@@ -935,6 +931,21 @@ def _mark(fact, marks):
     found = {marks[(detection, event)] for detection in fact["detection_ids"] for event in fact["event_ids"]
              if (detection, event) in marks}
     return "; ".join(sorted(found))
+
+
+def findings_line(facts, marks, shown=8):
+    """An incident's findings in one line: each kind once, most severe first, with how many
+    times it fired (facts of the same detections on other events or resources are counted,
+    not repeated), and the analyst's mark when there is one."""
+    times = {}
+    for fact in facts:
+        # A fact behind several detections counts for each of them.
+        for name in _named_items(fact["named"]):
+            key = (name, _mark(fact, marks))
+            times[key] = times.get(key, 0) + fact["times"]
+    items = [name + (f" x{count}" if count > 1 else "") + (f" ({md_text(mark)})" if mark else "")
+             for (name, mark), count in times.items()]
+    return "; ".join(items[:shown]) + (f"; and {len(items) - shown} more" if len(items) > shown else "")
 
 
 def _named(pairs):

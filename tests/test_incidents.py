@@ -252,3 +252,22 @@ def test_every_detection_technique_maps_to_a_tactic():
         used |= set(re.findall(r"T1\d{3}(?:\.\d{3})?", path.read_text(encoding="utf-8")))
     assert {t for t in used if incidents.tactic_of(t) is None} == set()
     assert orjson.dumps(sorted(used))
+
+
+def test_an_incidents_findings_line_names_each_kind_once_with_its_count():
+    """The same detection on other events is counted, not repeated (the demo listed the
+    offensive-tool user agent three times in one incident's line)."""
+    tool = "API calls with an offensive-tool user agent\x1fapi_called_from_offensive_tool"
+    storm = "AccessDenied storm\x1fapi_calls_denied_in_burst"
+    facts = [{"named": [tool], "times": 1, "detection_ids": ["api_called_from_offensive_tool"], "event_ids": ["a"]},
+             {"named": [storm], "times": 2, "detection_ids": ["api_calls_denied_in_burst"], "event_ids": ["b", "c"]},
+             {"named": [tool], "times": 2, "detection_ids": ["api_called_from_offensive_tool"], "event_ids": ["d", "e"]},
+             {"named": [tool, storm], "times": 1, "detection_ids": ["api_called_from_offensive_tool", "api_calls_denied_in_burst"],
+              "event_ids": ["f"]}]
+    line = incidents.findings_line(facts, {})
+    assert line.count("offensive-tool") == 1 and line.count("AccessDenied storm") == 1
+    assert line.index("offensive-tool") < line.index("AccessDenied storm")
+    assert "(`api_called_from_offensive_tool`) x4" in line and "(`api_calls_denied_in_burst`) x3" in line
+    marked = incidents.findings_line(facts, {("api_calls_denied_in_burst", "b"): "benign"})
+    assert "(`api_calls_denied_in_burst`) x2 (benign)" in marked
+    assert incidents.findings_line(facts, {}, shown=1).endswith("; and 1 more")
