@@ -135,6 +135,13 @@ order by events desc
 limit $top
 """
 
+# A source that is not a public address: a private (VPC) address, or an AWS service acting for
+# the account (its name, or 'AWS Internal'). Left out of the rarest addresses and counted apart
+# among the new ones.
+INTERNAL_SOURCE_SQL = """(regexp_matches(source_ip, '^(10\\.|192\\.168\\.|172\\.(1[6-9]|2[0-9]|3[01])\\.)')
+     or source_ip like '%.amazonaws.com'
+     or source_ip = 'AWS Internal')"""
+
 # The rarest identities and addresses: attacker activity is usually a handful of events on one
 # day, lost under the busy ones. A role's sessions count as the role (each CI run or Lambda
 # start is a new session); AWS services acting for the account are left out.
@@ -167,9 +174,7 @@ select
     max(event_time) as last_event
 from scoped_events
 where source_ip is not null
-  and not regexp_matches(source_ip, '^(10\\.|192\\.168\\.|172\\.(1[6-9]|2[0-9]|3[01])\\.)')
-  and source_ip not like '%.amazonaws.com'
-  and source_ip <> 'AWS Internal'
+  and not """ + INTERNAL_SOURCE_SQL + """
 group by source_ip
 order by days, events, source_ip
 limit $top
@@ -249,9 +254,7 @@ newcomers as (
         count(*) filter (where event_time > last_time - interval 1 day and error_code is not null) as recent_failed,
         list(distinct actor)[:3] as identities,
         list(distinct event_name)[:5] as actions,
-        regexp_matches(source_ip, '^(10\\.|192\\.168\\.|172\\.(1[6-9]|2[0-9]|3[01])\\.)')
-            or source_ip like '%.amazonaws.com'
-            or source_ip = 'AWS Internal' as internal
+        """ + INTERNAL_SOURCE_SQL + """ as internal
     from events, bounds
     where event_time <= last_time
     group by source_ip

@@ -9,7 +9,6 @@ from detections import SEVERITIES, severity_rank
 from common import Markdown, format_time, md_code, md_table, md_text
 
 EVIDENCE_ROWS_SHOWN = 100
-CELL_CHARS = common.CELL_CHARS     # what a table cell shows at most: one line of text
 LIST_CHARS = 110                   # room for the items of a summarised list, after its count
 
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
