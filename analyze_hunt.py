@@ -178,7 +178,7 @@ def _build_lineage(db_path):
     """identity_lineage from all the events (the identity area and the incidents read it); seconds."""
     con = casedb.open_case(db_path)
     try:
-        return lineage.build(con)[1]
+        return lineage.build(con, db_path)[1]
     except duckdb.Error as error:
         if detections.interrupted(error):
             raise KeyboardInterrupt from None
