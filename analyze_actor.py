@@ -616,8 +616,7 @@ def _investigate(argv, con, context, actor, started):
     ip_labels = (ipcontext.labels(con), sources.describe())
     lines = _report(context, r, identities, summary, findings, timeline, chart, chart_note, con, ip_labels)
     path = common.new_output_path(folder, "actor_report", ".md", started)
-    with open(path, "x", encoding="utf-8") as handle:
-        handle.write("\n".join(lines))
+    common.write_markdown(path, lines)
     log_path = log.write("analyze_actor.py", [
         f"Command: {command}",
         f"- window: {common.describe_window(context.since, context.until)}",

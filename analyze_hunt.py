@@ -178,7 +178,7 @@ def _build_lineage(db_path):
     """identity_lineage from all the events (the identity area and the incidents read it); seconds."""
     con = casedb.open_case(db_path)
     try:
-        return lineage.build(con)[1]
+        return lineage.build(con, db_path)[1]
     except duckdb.Error as error:
         if detections.interrupted(error):
             raise KeyboardInterrupt from None
@@ -204,7 +204,7 @@ def _summarise(argv, context, runs, folder, started, timings):
                                          report_links=_report_links(runs, path), marks=triaged.get("marks"))
         top = casedb.rows(con, "select rank, score, title from incidents order by rank limit 5")
         lines = _report(context, runs, per_detector, severities, summary, path, started, timings, triaged)
-        common.write_new_file(path, "\n".join(lines))
+        common.write_markdown(path, lines)
         total = sum(per_detector.values())
         failed = any(r.problem or r.failed_detections for r in runs)
         exit_code = common.EXIT_RUNTIME if failed else common.EXIT_OK

@@ -32,7 +32,7 @@ def build_lineage(db_path):
     """Builds identity_lineage in the case (the area's views read it)."""
     con = casedb.open_case(db_path)
     try:
-        lineage.build(con)
+        lineage.build(con, db_path)
     finally:
         con.close()
 

@@ -442,8 +442,7 @@ def _overview(argv, con, context, started):
     gap_lines, gap_count = _gaps_section(con)
     lines += gap_lines
     path = common.new_output_path(folder, "overview_report", ".md", started)
-    with open(path, "x", encoding="utf-8") as handle:
-        handle.write("\n".join(lines))
+    common.write_markdown(path, lines)
     log = common.AnalystLog(context.db_path, started).write("analyze_overview.py", [
         f"Command: {md_code(' '.join(['analyze_overview.py'] + argv[1:]))}",
         f"- window: {common.describe_window(context.since, context.until)}",

@@ -406,7 +406,8 @@ class AnalystLog:
         try:
             self.path, fd, new = self._open()
             header = "# Analyst log\n\nEvery run of the toolkit appends what it did. Times are UTC.\n" if new else ""
-            entry = [header, f"\n## {format_time(now_utc())} - {md_text(title)}\n", *[f"{line}\n" for line in lines]]
+            entry = [header, f"\n## {format_time(now_utc())} - {md_text(title)}\n",
+                     *[f"{line}\n" for line in wrap_markdown(lines)]]
             with open(fd, "a", encoding="utf-8") as handle:
                 handle.write("".join(entry))
         except OSError as error:
@@ -486,6 +487,69 @@ def md_code(text, limit=200):
 
 
 CELL_CHARS = 150   # a table cell holds at most a line of text; longer log text is cut ("...")
+PROSE_CHARS = 100  # prose lines of a report are wrapped at about this width
+
+# A word that markdown would read, at the start of a line, as a heading, list item, quote,
+# rule or setext underline: a wrapped line never starts with one.
+_BLOCK_MARKER = re.compile(r"#{1,6}|[-+*>=_]+|\d{1,9}[.)]")
+
+
+_LIST_ITEM = re.compile(r"([-*+]|\d{1,9}[.)]) ")
+
+
+def wrap_markdown(lines, width=PROSE_CHARS):
+    """The lines of a markdown document with every long paragraph and list item wrapped (see
+    md_paragraph; a list item's next lines are indented under its text). Tables, headings,
+    images, quotes and code blocks are left as they are: a table row must stay on one line."""
+    out, fenced = [], False
+    for line in (part for text in lines for part in text.split("\n")):
+        if line.startswith("```"):
+            fenced = not fenced
+        item = _LIST_ITEM.match(line)
+        if fenced or len(line) <= width or line.startswith(("|", "#", "![", ">", "    ", "\t")):
+            out.append(line)
+        elif item:
+            indent = " " * len(item.group())
+            wrapped = md_paragraph(line[len(indent):], width - len(indent))
+            out += [item.group() + wrapped[0]] + [indent + rest for rest in wrapped[1:]]
+        else:
+            out += md_paragraph(line, width)
+    return out
+
+
+def write_markdown(path, lines):
+    """A report: its lines wrapped (wrap_markdown) and written to a new file (write_new_file)."""
+    return write_new_file(path, "\n".join(wrap_markdown(lines)))
+
+
+# A code span (a command to copy, a value from the logs) is one word: never broken inside.
+_CODE_SPAN = re.compile(r"(`+).+?(?<!`)\1(?!`)")
+
+
+def _words(text):
+    """The words of a line between single spaces, a code span with its neighbours counted as one."""
+    spans = [(m.start(), m.end()) for m in _CODE_SPAN.finditer(text)]
+    words, start = [], 0
+    for index, char in enumerate(text):
+        if char == " " and not any(a < index < b for a, b in spans):
+            words.append(text[start:index])
+            start = index + 1
+    words.append(text[start:])
+    return words
+
+
+def md_paragraph(text, width=PROSE_CHARS):
+    """A markdown paragraph (already escaped) wrapped at spaces into lines of at most width
+    characters where the words allow: one line of 2,000 characters is hard to read in a terminal,
+    an editor or a diff, and markdown joins the lines back into one paragraph. Returns the lines."""
+    lines = []
+    for word in _words(text):
+        fits = lines and len(lines[-1]) + 1 + len(word) <= width
+        if lines and (fits or not word or _BLOCK_MARKER.fullmatch(word)):
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines
 
 
 def md_table(headers, rows):

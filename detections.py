@@ -586,7 +586,7 @@ def _run_area(argv, area, db_path, since, until, started):
         store_findings(con, area.name, context, outcomes)
         folder = common.output_dir(db_path)
         findings = [f for o in outcomes for f in o.findings]
-        drawn, notes = [], list(area.notes)
+        made, notes = [], list(area.notes)
         if area.data_notes:
             notes += list(area.data_notes(con))
         notes += [f"{s.meaning}: {setting_text(applied[s.variable])} (set {s.env} to change)" for s in area.settings]
@@ -596,13 +596,14 @@ def _run_area(argv, area, db_path, since, until, started):
         chart_jobs += [lambda chart=chart: chart(con, outcomes, folder, started) for chart in area.charts]
         for job in chart_jobs:
             try:
-                drawn += [(caption, path) for caption, path in job() if path]
+                made += job()
             except CHART_ERRORS as error:
                 if interrupted(error):
                     raise KeyboardInterrupt from None
                 notes.append(f"A chart could not be drawn: {common.md_text(common.first_line(error))}")
+        drawn = [(caption, path) for caption, path in made if path]
         report = reports.write_report(common.new_output_path(folder, f"{area.name}_report", ".md", started),
-                                      area.title, area.tool, context, outcomes, drawn, notes,
+                                      area.title, area.tool, context, outcomes, made, notes,
                                       triage=triage.triage_summary(con, area.name))
         log = _log_run(argv, area, context, outcomes, report, drawn, started)
         failed = [o.detection.id for o in outcomes if o.error]

@@ -828,25 +828,25 @@ order by {by}min(worst), min(first_time), min(event_id)
 
 def facts(con, scope="all", incident=None, since=None):
     """One row per fact (see FACTS_SQL): dicts ordered most severe first, then by time."""
-    con.execute("alter table findings add column if not exists incident_id integer")
-    cursor = con.execute(FACTS_SQL.replace("{by}", ""), {"scope": scope, "incident": incident,
-                                                         "since": since or common.parse_utc_time("1970-01-01")})
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return _fact_rows(con, "", scope, incident, since)
 
 
 def facts_by_incident(con):
     """{incident_id: facts(con, "inside", incident=incident_id)} for every incident, in one query
     (one query per incident took several seconds for the 355 incidents of a 2M-event case)."""
-    con.execute("alter table findings add column if not exists incident_id integer")
-    cursor = con.execute(FACTS_SQL.replace("{by}", "incident_id, "),
-                         {"scope": "incidents", "incident": None, "since": common.parse_utc_time("1970-01-01")})
-    names = [d[0] for d in cursor.description]
     found = {}
-    for row in cursor.fetchall():
-        fact = dict(zip(names, row))
+    for fact in _fact_rows(con, "incident_id, ", "incidents"):
         found.setdefault(fact["incident_id"], []).append(fact)
     return found
+
+
+def _fact_rows(con, by, scope, incident=None, since=None):
+    """FACTS_SQL grouped by `by` as well (a column list ending in ', ', or ''), as dicts."""
+    con.execute("alter table findings add column if not exists incident_id integer")
+    cursor = con.execute(FACTS_SQL.replace("{by}", by), {"scope": scope, "incident": incident,
+                                                         "since": since or common.parse_utc_time("1970-01-01")})
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
 # ---------------------------------------------------------------- the case summary

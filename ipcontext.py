@@ -14,8 +14,11 @@ database (refresh() labels only addresses not seen before, and everything again 
 change), so a report joins a few thousand rows instead of looking up millions of events.
 
 Table ip_context: source_ip (as in events), is_address, aws_service, aws_region, aws_prefix,
-country, city, asn, as_org, label (one line, e.g. "AWS EC2 us-east-1; US; AS14618 AMAZON-AES"),
-labelled_at. Table ip_context_sources: the files the labels came from.
+in_aws, country, city, asn, as_org, label (one line, e.g. "AWS EC2 us-east-1; US; AS14618
+AMAZON-AES"), labelled_at. in_aws is true inside one of AWS's published prefixes, false for a
+public address outside all of them, and NULL when no ip-ranges.json was given (or the source is
+a service name or a private address): a detection may treat only false as "outside AWS".
+Table ip_context_sources: the files the labels came from.
 """
 import ipaddress
 import os
@@ -36,6 +39,7 @@ create table if not exists ip_context (
     aws_service varchar,
     aws_region varchar,
     aws_prefix varchar,
+    in_aws boolean,
     country varchar,
     city varchar,
     asn varchar,
@@ -44,12 +48,19 @@ create table if not exists ip_context (
     labelled_at timestamptz
 );
 
+-- in_aws came after the first cases were labelled: added to them (their labels are redone, see
+-- LABELS_VERSION).
+alter table ip_context add column if not exists in_aws boolean;
+
 create table if not exists ip_context_sources (
     fingerprint varchar,
     description varchar,
     labelled_at timestamptz
 );
 """
+
+# Part of the sources' fingerprint: a change of what a label holds relabels every case once.
+LABELS_VERSION = "labels-2"
 
 HOW_TO_ADD = ("IP context: no address files found. To label source IPs with their AWS service and region, "
               "save AWS's published ip-ranges.json beside the case database (or set CLOUDTRAIL_IP_RANGES to "
@@ -192,7 +203,7 @@ class Sources:
 
     def fingerprint(self):
         """Changes when a file changes, so the labels are redone."""
-        parts = []
+        parts = [LABELS_VERSION]
         for path in ([self.ranges.path] if self.ranges else []) + [m.path for m in self.mmdbs]:
             stat = path.stat()
             parts.append(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}")
@@ -213,7 +224,7 @@ class Sources:
         """Everything known about one address (a dict; label '' when nothing is known)."""
         address = parse_address(text)
         found = {"is_address": address is not None, "aws_service": None, "aws_region": None, "aws_prefix": None,
-                 "country": None, "city": None, "asn": None, "as_org": None}
+                 "in_aws": None, "country": None, "city": None, "asn": None, "as_org": None}
         if address is None:
             found["label"] = ""
             return found
@@ -221,6 +232,8 @@ class Sources:
             hit = self.ranges.lookup(address)
             if hit:
                 found["aws_service"], found["aws_region"], found["aws_prefix"] = hit
+            if hit or address.is_global:
+                found["in_aws"] = hit is not None
         for mmdb in self.mmdbs:
             for key, value in mmdb.lookup(address).items():
                 if value and not found[key]:

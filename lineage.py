@@ -20,6 +20,7 @@ deterministic, and stored in the case so an analyst can query it. The macros it 
 import time
 
 import casedb
+import ipcontext
 
 MAX_CHAIN_DEPTH = 10
 
@@ -112,9 +113,17 @@ group by all;
 
 -- The macros run once per distinct address and user agent, not once per call; the identity
 -- rules read these two tables too.
+-- in_aws and address_label come from ip_context (ipcontext.py: AWS's ip-ranges.json and .mmdb
+-- files the analyst gave); NULL when no file says anything about the address.
 create or replace table identity_networks as
-select source_ip, ct_network(source_ip) as network
-from (select distinct source_ip from lineage_calls where source_ip is not null);
+select
+    d.source_ip,
+    ct_network(d.source_ip) as network,
+    x.in_aws,
+    nullif(x.label, '') as address_label
+from (select distinct source_ip from lineage_calls where source_ip is not null) as d
+left join ip_context as x
+  on x.source_ip = d.source_ip;
 
 create or replace table identity_agents as
 select user_agent, ct_agent_family(user_agent) as agent_family
@@ -463,9 +472,14 @@ def ensure_macros(con):
     con.execute(MACROS_SQL)
 
 
-def build(con):
-    """(Re)builds identity_lineage from the events; returns (keys, seconds)."""
+def build(con, db_path=None):
+    """(Re)builds identity_lineage from the events; returns (keys, seconds). With db_path, the
+    case's source IPs are labelled first from the address files found for it (ipcontext), so
+    identity_networks says which addresses are inside or outside AWS's published ranges."""
     started = time.monotonic()
+    con.execute(ipcontext.SCHEMA_SQL)
+    if db_path is not None:
+        ipcontext.refresh(con, db_path).close()
     ensure_macros(con)
     con.execute(LINEAGE_SQL)
     keys = casedb.scalar(con, "select count(*) from identity_lineage")

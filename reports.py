@@ -61,8 +61,9 @@ def result_text(error_code):
 
 
 def write_report(path, title, tool, context, outcomes, charts, notes=(), triage=None):
-    """Writes the report; returns its path. charts: [(caption, png_path)]; triage: what
-    triage.triage_summary() returned for this detector (verdicts and allowlist matches)."""
+    """Writes the report; returns its path. charts: [(caption, png_path)], png_path None for a
+    chart that was not worth drawing; triage: what triage.triage_summary() returned for this
+    detector (verdicts and allowlist matches)."""
     fired = [o for o in outcomes if o.findings and not o.error]
     quiet = [o for o in outcomes if not o.findings and not o.error]
     failed = [o for o in outcomes if o.error]
@@ -77,7 +78,12 @@ def write_report(path, title, tool, context, outcomes, charts, notes=(), triage=
     if charts:
         lines += ["## Charts", ""]
         for caption, png in charts:
-            lines += [f"![{md_text(caption)}]({png.name})", "", f"*{md_text(caption)}*", ""]
+            if png:
+                lines += [f"![{md_text(caption)}]({png.name})", "", f"*{md_text(caption)}*", ""]
+        undrawn = [caption for caption, png in charts if not png]
+        if undrawn:
+            lines += ["Not drawn, because they would show nothing the findings do not (no events in the window, a "
+                      f"single bar, or bars all the same length): {md_text('; '.join(undrawn))}.", ""]
     lines += ["## Findings", ""]
     if not fired:
         lines += ["No detection fired in this window.", ""]
@@ -108,7 +114,7 @@ def write_report(path, title, tool, context, outcomes, charts, notes=(), triage=
               f"select severity, title, first_time, actor, source_ip, resource, summary",
               f"from findings where run_id = '{context.run_id}'",
               "order by first_time;", "```", ""]
-    return common.write_new_file(path, "\n".join(lines))
+    return common.write_markdown(path, lines)
 
 
 def _scope_section(context, outcomes):

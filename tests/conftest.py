@@ -160,6 +160,12 @@ def reports_dir(db_path):
     return common.output_dir(db_path)
 
 
+def as_read(markdown):
+    """A report's text as a reader of the rendered page sees it: the lines of a wrapped paragraph
+    joined (common.wrap_markdown), every run of white space one space."""
+    return " ".join(markdown.split())
+
+
 def analyst_logs(folder):
     """The text of every analyst log in folder, oldest first. A test never reads just the first:
     runs in different minutes (a busy machine, a minute boundary) write different logs."""

@@ -10,16 +10,18 @@ import lineage
 from conftest import ACCOUNT, REPO, SHARED_DATA, build_case, event, ingest, needs_shared_data
 from identity_fixtures import (KALI, LAMBDA_AGENT, LAPTOP_CLI, assume_role, denied, escalation_records,
                                get_object, role_session, stolen_lambda_records, user)
+from test_ipcontext import write_ranges
 
 FOLDER = REPO / "rules" / "identity"
 SETTINGS = {"identity_storm_calls": 20, "identity_storm_minutes": 15}
 
 
-def run_rules(db_path, **settings):
-    """{rule id: [event_id, event_ids, summary] rows} for every rule file of the area."""
+def run_rules(db_path, address_files=False, **settings):
+    """{rule id: [event_id, event_ids, summary] rows} for every rule file of the area. With
+    address_files, the lineage labels the case's addresses from the files beside it, as the hunt does."""
     con = casedb.connect(str(db_path))
     try:
-        lineage.build(con)
+        lineage.build(con, db_path if address_files else None)
         for name, value in (SETTINGS | settings).items():
             con.execute(f"set variable {name} = {int(value)}")
         con.execute((FOLDER / "views.sql").read_text(encoding="utf-8"))
@@ -75,6 +77,47 @@ def test_instance_session_used_from_a_laptop_fires_and_from_the_vpc_does_not(tmp
     assert ids(found["service_credentials_used_outside_service"]) == {outside["eventID"]}
     found = run_rules(build_case(tmp_path, inside, name="inside.db"))
     assert found["service_credentials_used_outside_service"] == []
+
+
+BOTO = "Boto3/1.34.10 md/Botocore#1.34.10 ua/2.0 os/linux#5.10.0 md/arch#x86_64 lang/python#3.11.6"
+
+
+def instance_session_stolen_with_the_same_client(outside_ip):
+    """An instance calling from its VPC with boto3, then its credentials used with boto3 from outside_ip:
+    the client family is the one the role's service sessions use, so history alone cannot tell."""
+    instance = role_session("web-app-role", "i-0a1b2c3d4e5f67890", "ASIAINSTANCE00000001")
+    inside = [event("DescribeInstances", time=f"2026-11-02T09:0{n}:00Z", identity=instance,
+                    sourceIPAddress=f"10.0.1.{n + 5}", userAgent=BOTO) for n in range(3)]
+    outside = event("ListBuckets", "s3.amazonaws.com", "2026-11-02T09:30:00Z", instance, sourceIPAddress=outside_ip,
+                    userAgent=BOTO)
+    return inside, outside
+
+
+def test_with_aws_ranges_a_service_session_from_outside_aws_fires_whatever_its_client(tmp_path, monkeypatch):
+    monkeypatch.delenv("CLOUDTRAIL_IP_RANGES", raising=False)
+    monkeypatch.delenv("CLOUDTRAIL_MMDB", raising=False)
+    inside, outside = instance_session_stolen_with_the_same_client("185.220.101.7")
+    db_path = build_case(tmp_path, inside + [outside])
+    # without ip-ranges.json: the same client as the instance's, so nothing to tell it apart
+    assert run_rules(db_path, address_files=True)["service_credentials_used_outside_service"] == []
+    write_ranges(tmp_path)
+    [finding] = run_rules(db_path, address_files=True)["service_credentials_used_outside_service"]
+    assert ids([finding]) == {outside["eventID"]}
+    assert "185.220.101.7 (outside AWS's published ranges)" in finding["summary"]
+
+
+def test_with_aws_ranges_an_aws_address_still_needs_a_new_client_or_network(tmp_path, monkeypatch):
+    monkeypatch.delenv("CLOUDTRAIL_IP_RANGES", raising=False)
+    monkeypatch.delenv("CLOUDTRAIL_MMDB", raising=False)
+    # 3.238.12.183 is EC2 us-east-1 in the test ranges: inside AWS, so only the history decides
+    inside, outside = instance_session_stolen_with_the_same_client("3.238.12.183")
+    write_ranges(tmp_path)
+    assert run_rules(build_case(tmp_path, inside + [outside]), address_files=True)[
+        "service_credentials_used_outside_service"] == []
+    outside["userAgent"] = LAPTOP_CLI
+    [finding] = run_rules(build_case(tmp_path, inside + [outside], name="new-client.db"), address_files=True)[
+        "service_credentials_used_outside_service"]
+    assert "3.238.12.183 (AWS EC2 us-east-1)" in finding["summary"]
 
 
 def test_one_session_on_two_unrelated_networks(tmp_path):

@@ -9,7 +9,7 @@ from netaddr import IPSet
 import analyze_actor
 import casedb
 import ipcontext
-from conftest import build_case, event
+from conftest import as_read, build_case, event
 
 RANGES = {
     "syncToken": "1730419200", "createDate": "2026-11-01-00-00-00",
@@ -167,11 +167,11 @@ def test_actor_timeline_shows_the_labels(tmp_path, no_env, capsys):
     report = next((tmp_path / "reports").glob("actor_report-*.md")).read_text()
     rows = [line for line in report.splitlines() if "| ListBuckets |" in line and line.startswith("| 2026-")]
     assert rows and "3.238.12.183 (AWS EC2 us-east-1)" in rows[0]
-    assert "IP context from ip-ranges.json" in report
+    assert "IP context from ip-ranges.json" in as_read(report)
 
 
 def test_actor_report_without_files_says_how_to_add_them(tmp_path, no_env):
     db = build_case(tmp_path, [event(sourceIPAddress="3.238.12.183")])
     assert analyze_actor.main(["analyze_actor.py", str(db), "alice"]) == 0
     report = next((tmp_path / "reports").glob("actor_report-*.md")).read_text()
-    assert "save AWS's published ip-ranges.json beside the case database" in report
+    assert "save AWS's published ip-ranges.json beside the case database" in as_read(report)

@@ -55,3 +55,38 @@ def test_long_text_cells_are_cut_at_a_word():
 def test_short_cells_and_numbers_are_unchanged():
     assert md_table(["a", "b"], [("x" * common.CELL_CHARS, 7)])[2] == f"| {'x' * common.CELL_CHARS} | 7 |"
     assert md_code("user/alice") in md_table(["who"], [(Markdown(md_code("user/alice")),)])[2]
+
+
+PROSE = ("The session ASIAEXAMPLE0000000001 of role/level1 (minted by lambda.amazonaws.com) called 37 APIs from "
+         "203.0.113.9 - 12 of them denied - # not a heading, 1. not a list, > not a quote; " * 6).strip()
+
+
+def test_long_prose_is_wrapped_and_reads_back_the_same():
+    lines = common.wrap_markdown([PROSE])
+    assert len(lines) > 1 and all(len(line) <= common.PROSE_CHARS for line in lines)
+    assert " ".join(lines) == PROSE            # markdown joins the lines back into the paragraph
+    # a line that started with one of these would become a list item, heading or quote
+    assert not any(line.startswith(("- ", "# ", "1. ", "> ")) for line in lines[1:])
+
+
+def test_list_items_wrap_under_their_text_and_tables_code_and_headings_stay_whole():
+    row = "| " + " | ".join(["x" * 60] * 4) + " |"
+    heading = "### " + "A long heading " * 10
+    code = "select " + ", ".join(f"column_{n}" for n in range(40))
+    lines = common.wrap_markdown([f"- {PROSE}", f"12. {PROSE}", row, heading, "```sql", code, "```"])
+    item_end = lines.index(next(line for line in lines if line.startswith("12. ")))
+    assert lines[0].startswith("- ") and all(line.startswith("  ") for line in lines[1:item_end])
+    assert row in lines and heading in lines and code in lines
+
+
+def test_a_chart_not_worth_drawing_is_named_in_one_line(tmp_path):
+    from types import SimpleNamespace
+    context = SimpleNamespace(run_id="r1", db_path="case.db", since=None, until=None, events_in_scope=10,
+                              first_event=None, last_event=None, accounts=[], regions=[])
+    png = tmp_path / "drawn.png"
+    png.write_bytes(b"")
+    path = reports.write_report(tmp_path / "report.md", "Test report", "test", context, [],
+                                [("Calls by service", png), ("Failed sign-ins by source IP", None)])
+    text = path.read_text(encoding="utf-8")
+    assert "![Calls by service](drawn.png)" in text
+    assert "Not drawn, because" in text and "Failed sign-ins by source IP." in text

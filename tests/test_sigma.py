@@ -19,8 +19,8 @@ import yaml
 import analyze_sigma
 import casedb
 import sigma_rules
-from conftest import (SHARED_DATA, build_case, event, ingest, labelled_records, needs_shared_data, shared_log_trees,
-                      stored, write_log_file)
+from conftest import (SHARED_DATA, as_read, build_case, event, ingest, labelled_records, needs_shared_data,
+                      shared_log_trees, stored, write_log_file)
 
 SIGMA_RULES = SHARED_DATA / "sigma" / "rules"
 MFA_RULE = "aws_cloudtrail_console_login_success_without_mfa.yml"
@@ -475,6 +475,7 @@ def test_script_end_to_end(small_case, tmp_path, capsys):
     assert rows == [("sigma", "11111111-2222-3333-4444-555555555555", "Console login without MFA", "high",
                      ["T1078.004"], "mfa-no", True)]
     report = next((tmp_path / "reports").glob("sigma_report-*.md")).read_text()
+    report = as_read(report)
     assert "broken.yml" in report and "is not valid YAML" in report and "Console login without MFA" in report
     assert "analyze_sigma.py" in next((tmp_path / "reports").glob("analyst_log-*.md")).read_text()
     # A second run with other rules keeps the first rules' findings.

@@ -8,7 +8,8 @@ create table if not exists identity_lineage (
     service varchar, service_evidence varchar, service_networks varchar[], service_agents varchar[],
     first_principal varchar, chain varchar[], chain_keys varchar[], minted_at timestamptz
 );
-create table if not exists identity_networks (source_ip varchar, network varchar);
+create table if not exists identity_networks (source_ip varchar, network varchar, in_aws boolean,
+                                               address_label varchar);
 create table if not exists identity_agents (user_agent varchar, agent_family varchar);
 
 -- Every call made with an access key, with what the lineage knows about the key.
@@ -38,6 +39,8 @@ select
     l.chain,
     l.chain_keys,
     n.network,
+    n.in_aws,
+    n.address_label,
     coalesce(a.agent_family, 'none') as agent_family
 from scoped_events as e
 join identity_lineage as l

@@ -46,8 +46,8 @@ BURST_CHART_MINUTES = 10
 
 
 def recon_charts(con, outcomes, folder, moment):
-    """The most distinct discovery actions each identity made within any 10 minutes (when), and
-    AccessDenied errors per identity."""
+    """The most distinct discovery actions each identity made in one 10-minute slot of the clock
+    (00:00-00:10, 00:10-00:20, ...; which slot), and AccessDenied errors per identity."""
     # A sweep with stolen keys is many different calls in minutes; a person or an application
     # makes as many over days. Counted over the whole window, the two look alike.
     discovery = con.execute("""
@@ -78,8 +78,8 @@ def recon_charts(con, outcomes, folder, moment):
         [f"{peak:%m-%d %H:%M} {label}" for label, peak in zip(_labels([row[:3] for row in discovery]),
                                                                   [row[4] for row in discovery])],
         [row[3] for row in discovery],
-        f"Most distinct discovery actions in any {BURST_CHART_MINUTES} minutes, per identity (when, UTC)",
-        f"distinct List/Describe/Get... actions within {BURST_CHART_MINUTES} minutes",
+        f"Most distinct discovery actions in one {BURST_CHART_MINUTES}-minute slot, per identity (slot start, UTC)",
+        f"distinct List/Describe/Get... actions in one {BURST_CHART_MINUTES}-minute slot",
         common.new_output_path(folder, "recon_discovery_by_identity", ".png", moment), label_limit=45)
     denied = con.execute("""
         select
@@ -97,8 +97,8 @@ def recon_charts(con, outcomes, folder, moment):
         _labels([row[:3] for row in denied]), [row[3] for row in denied], "AccessDenied errors per identity",
         "denied calls", common.new_output_path(folder, "recon_denied_by_identity", ".png", moment),
         colours="#f0a04b")
-    return [(f"Discovery sweeps: the most distinct discovery actions each identity made within any "
-             f"{BURST_CHART_MINUTES} minutes, and when (UTC)", by_discovery),
+    return [(f"Discovery sweeps: the most distinct discovery actions each identity made in one "
+             f"{BURST_CHART_MINUTES}-minute slot of the clock, and the slot's start (UTC)", by_discovery),
             ("AccessDenied errors per identity", by_denied)]
 
 
