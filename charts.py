@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402  (the backend must be chosen first)
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import casedb  # noqa: E402
@@ -135,10 +136,8 @@ def activity_chart(con, activity_sql, findings, title, path):
     counts = _complete(frame[["succeeded", "failed"]].resample(rule).sum(), rule)
     figure, (lane, axis) = plt.subplots(2, 1, figsize=(11, 5.5), sharex=True,
                                         gridspec_kw={"height_ratios": [1, 3.2]})
-    width = pd.Timedelta(rule) * 0.85
-    axis.bar(counts.index, counts["succeeded"], width=width, color="#8fb0d6", label="succeeded calls", align="edge")
-    axis.bar(counts.index, counts["failed"], width=width, bottom=counts["succeeded"], color="#f0a04b",
-             label="failed calls", align="edge")
+    _stacked_steps(axis, counts.index, rule, [(counts["succeeded"], "#8fb0d6", "succeeded calls"),
+                                              (counts["failed"], "#f0a04b", "failed calls")])
     axis.set_ylabel(f"events {unit}")
     axis.set_xlabel("time (UTC)")
     axis.legend(loc="upper right", fontsize=8)
@@ -238,12 +237,10 @@ def time_series_by_group(frame, time_column, group_column, count_column, title, 
     table = _complete(table, rule)
     order = [g for g in keep + ["other"] if g in table.columns]
     figure, axis = plt.subplots(figsize=(11, 4.5))
-    bottom = None
-    width = pd.Timedelta(rule) * 0.85
-    for group in order:
-        axis.bar(table.index, table[group], width=width, bottom=bottom, align="edge",
-                 label=wrapped_label(group, label_limit, lines=3))
-        bottom = table[group] if bottom is None else bottom + table[group]
+    palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    _stacked_steps(axis, table.index, rule, [(table[group], palette[n % len(palette)],
+                                              wrapped_label(group, label_limit, lines=3))
+                                             for n, group in enumerate(order)])
     axis.set_title(wrapped_label(title, 100, lines=2))
     axis.set_ylabel(f"{value_label} {unit}")
     axis.set_xlabel("time (UTC)")
@@ -253,6 +250,18 @@ def time_series_by_group(frame, time_column, group_column, count_column, title, 
     # Beside the plot, not on it: wrapped identities make a tall legend that would hide bars.
     axis.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8)
     return _save(figure, path)
+
+
+def _stacked_steps(axis, index, rule, layers):
+    """Counts per time bucket stacked as filled steps, one drawn shape per layer [(values, colour,
+    label)]. A bar per bucket and layer drew thousands of rectangles on a case of weeks: most of
+    a chart's drawing time (1 s against 0.2 s for 300 buckets of 6 groups)."""
+    edges = index.append(pd.DatetimeIndex([index[-1] + pd.Timedelta(rule)]))
+    bottom = np.zeros(len(index))
+    for values, colour, label in layers:
+        top = bottom + np.asarray(values, dtype=float)
+        axis.stairs(top, edges, baseline=bottom, fill=True, color=colour, label=label)
+        bottom = top
 
 
 def _pad_single_bucket(axis, index, rule):
