@@ -442,6 +442,21 @@ def test_create_admin_chain_is_one_critical_finding(found):
     assert (chain["severity"], chain["resource"], chain["error_code"]) == ("critical", "user/chad-backdoor", None)
 
 
+@pytest.mark.parametrize("order", [1, -1])
+def test_two_create_users_sharing_one_event_id_keep_their_own_steps(tmp_path, order):
+    # Hand-made logs (Panther's test scenarios) reuse event id and second for two CreateUser calls;
+    # in either storage order, the chain belongs to the user who got the admin policy. (Another
+    # source IP, or the ingest would take the second for a repeat of the first.)
+    quiet = call("CreateUser", identity="root-ish", request={"userName": "plain-user"}, eventID="1",
+                 sourceIPAddress="198.51.100.1")
+    backdoor = call("CreateUser", identity="root-ish", request={"userName": "backdoor-user"}, eventID="1",
+                    sourceIPAddress="198.51.100.2")
+    admin = call("AttachUserPolicy", identity="root-ish", request={"userName": "backdoor-user", "policyArn": ADMIN},
+                 time=at(1))
+    chains = found_for(tmp_path, [quiet, backdoor, admin][::order])["iam_user_created_with_admin_or_keys"]
+    assert [c["resource"] for c in chains] == ["user/backdoor-user"]
+
+
 NEAR_CHAINS = scenario(
     created=call("CreateUser", identity="nick", request={"userName": "nick-svc"}),
     key=call("CreateAccessKey", identity="nick", request={"userName": "nick-svc"}, time=at(5)),

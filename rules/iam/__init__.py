@@ -237,6 +237,7 @@ def find_trust_changed(rows):
 CHAIN_SQL = """
     select
         c.event_id as created_id,
+        c.target_user as created_user,
         f.event_time, f.event_name, f.recipient_account_id as account_id,
         f.event_id, f.error_code, f.target_group,
         f.request_parameters->>'$.policyArn' as policy_arn,
@@ -259,15 +260,17 @@ def find_create_admin_chain(con, rows):
     """iam_user_created_with_admin_or_keys: each successful CreateUser (rows) with what its creator
     gave the new user next."""
     evidence = admin_evidence(con)
-    created = {row["event_id"]: row for row in rows}
-    names = ("created_id", "event_time", "event_name", "account_id", "event_id", "error_code", "target_group",
-             "policy_arn", "policy_document")
+    # Keyed by event id and user: hand-made logs (Panther's test scenarios) give two CreateUser
+    # calls the same event id and second, and one must not take the other's steps.
+    created = {(row["event_id"], row["target_user"]): row for row in rows}
+    names = ("created_id", "created_user", "event_time", "event_name", "account_id", "event_id", "error_code",
+             "target_group", "policy_arn", "policy_document")
     steps = {}
     for values in casedb.rows(con, CHAIN_SQL):
         row = dict(zip(names, values))
-        steps.setdefault(row["created_id"], []).append(row)
-    for created_id, followed in steps.items():
-        start = created[created_id]
+        steps.setdefault((row["created_id"], row["created_user"]), []).append(row)
+    for key, followed in sorted(steps.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+        created_id, start = key[0], created[key]
         admin, credentials = [], []
         for step in followed:
             if step["event_name"] == "AttachUserPolicy":
