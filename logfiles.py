@@ -101,7 +101,8 @@ def delivery_order(item):
     """Sort key: files in the order CloudTrail delivered them (the time in the file name),
     then files without one by path. A batch then holds one slice of time across accounts and
     regions, so the duplicate check skips most stored data and the table is stored in time
-    order (which windowed queries benefit from too). Only the order depends on the name."""
+    order batch by batch (which windowed queries benefit from too; within a batch the rows are
+    sorted by service and action, casedb.INSERT_ALL_SQL). Only the order depends on the name."""
     match = _DELIVERY_TIME.search(os.path.basename(item.path))
     return (0, match.group(1), item.path) if match else (1, "", item.path)
 
