@@ -221,9 +221,9 @@ def stacked_bar_chart(labels, segments, title, value_label, path, label_limit=60
 
 def time_series_by_group(frame, time_column, group_column, count_column, title, value_label, path, top=6,
                          label_limit=45, min_groups=1, finest=None):
-    """Counts over time as stacked bars, one colour per group (the `top` largest; the rest 'other').
-    None when empty, or when there are fewer than min_groups groups (a chart "by source IP" with
-    one address says nothing the area's activity chart does not)."""
+    """Counts over time as stacked steps (_stacked_steps), one colour per group (the `top`
+    largest; the rest 'other'). None when empty, or when there are fewer than min_groups groups
+    (a chart "by source IP" with one address says nothing the area's activity chart does not)."""
     if frame.empty or frame[group_column].nunique() < min_groups:
         return None
     frame = frame.copy()

@@ -32,7 +32,10 @@ import casedb
 LOG_SUFFIXES = (".json.gz", ".json", ".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 NDJSON_SUFFIXES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 MAX_PROBLEMS_KEPT = 5
-MAX_DECOMPRESSED_MB = 512
+MAX_DECOMPRESSED_MB = 512      # default of CLOUDTRAIL_MAX_FILE_MB
+# The limit in force in this process, set by init_worker. Kept apart from the default: a program
+# that ingests twice (a test run, a notebook) read its second default from the first run's limit.
+_limit_mb = MAX_DECOMPRESSED_MB
 
 
 @dataclass
@@ -178,8 +181,8 @@ def init_worker(max_decompressed_mb=MAX_DECOMPRESSED_MB, in_pool=True, duckdb_me
     Parsing allocates millions of dicts that live only briefly; the cyclic collector
     would rescan them again and again (it made parsing six times slower in measurements).
     """
-    global MAX_DECOMPRESSED_MB, _extractor_memory
-    MAX_DECOMPRESSED_MB = max_decompressed_mb
+    global _limit_mb, _extractor_memory
+    _limit_mb = max_decompressed_mb
     _extractor_memory = duckdb_memory
     if in_pool:
         # Ctrl-C reaches the whole process group; the parent alone decides what to do. SIGTERM
@@ -206,7 +209,7 @@ def _die_with_parent():
 
 def too_large(size_bytes):
     """Reason for a file or line over CLOUDTRAIL_MAX_FILE_MB, naming the setting that admits it."""
-    return (f"{size_bytes / 1024 / 1024:,.1f} MB, more than CLOUDTRAIL_MAX_FILE_MB={MAX_DECOMPRESSED_MB} "
+    return (f"{size_bytes / 1024 / 1024:,.1f} MB, more than CLOUDTRAIL_MAX_FILE_MB={_limit_mb} "
             f"- set CLOUDTRAIL_MAX_FILE_MB={int(size_bytes / 1024 / 1024) + 1} (and CLOUDTRAIL_MEMORY_LIMIT "
             "to a few times that) to read it")
 
@@ -215,7 +218,7 @@ def read_file(item):
     """Reads one log file into a FileResult; never raises for bad content."""
     path, size, mtime_ns = item.path, item.size, item.mtime_ns
     result = FileResult(display_path(path), size, mtime_ns)
-    limit = MAX_DECOMPRESSED_MB * 1024 * 1024
+    limit = _limit_mb * 1024 * 1024
     if size > limit:
         return _failed(result, too_large(size))
     try:
@@ -536,7 +539,7 @@ def decompress(raw):
     """
     if raw[:2] != b"\x1f\x8b":
         return raw
-    limit = MAX_DECOMPRESSED_MB * 1024 * 1024
+    limit = _limit_mb * 1024 * 1024
     pieces, total, data = [], 0, raw
     while data:
         inflater = isal_zlib.decompressobj(31)
@@ -547,7 +550,7 @@ def decompress(raw):
         total += len(piece)
         pieces.append(piece)
         if total > limit or inflater.unconsumed_tail:
-            raise FileProblem(f"expands to more than {MAX_DECOMPRESSED_MB} MB when decompressed "
+            raise FileProblem(f"expands to more than {_limit_mb} MB when decompressed "
                               "(possible gzip bomb); raise CLOUDTRAIL_MAX_FILE_MB to read it")
         if not inflater.eof:
             raise FileProblem("truncated gzip file (the download may be incomplete)")

@@ -396,6 +396,21 @@ def test_stdin_line_over_the_limit_is_counted_and_named(tmp_path, monkeypatch, c
     assert (status, bad) == ("partial", 1) and "line 2" in reason and "CLOUDTRAIL_MAX_FILE_MB" in reason
 
 
+def test_a_second_ingest_in_one_process_reads_its_own_limit(tmp_path, monkeypatch):
+    """11: an ingest that parsed in its own process (one worker) left its CLOUDTRAIL_MAX_FILE_MB
+    behind as the default of the next ingest in that process (a test run, a notebook)."""
+    monkeypatch.setenv("CLOUDTRAIL_WORKERS", "1")
+    logs = tmp_path / "logs"
+    (logs / "big").mkdir(parents=True)
+    big = {"Records": [event(requestParameters={"pad": "x" * 1_500_000})]}
+    (logs / "big" / "big.json").write_bytes(orjson.dumps(big))
+    monkeypatch.setenv("CLOUDTRAIL_MAX_FILE_MB", "1")
+    assert ingest(tmp_path / "first.db", logs) == 1          # refused under the 1 MB limit
+    monkeypatch.delenv("CLOUDTRAIL_MAX_FILE_MB")
+    assert ingest(tmp_path / "second.db", logs) == 0         # the default again: 512 MB
+    assert stored(tmp_path / "second.db", "select count(*) from events") == [(1,)]
+
+
 # ---------------------------------------------------------------- 13. output files and links
 
 def test_planted_links_in_the_reports_folder_are_never_written_through(tmp_path):
