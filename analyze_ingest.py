@@ -37,6 +37,7 @@ import collections
 import concurrent.futures
 import contextlib
 import dataclasses
+import gc
 import itertools
 import multiprocessing
 import os
@@ -690,9 +691,16 @@ class ParserPool:
         stdin_tasks = ((logfiles.read_chunk, (chunk, folder)) for chunk in stdin_chunks(self.max_file_mb)) \
             if with_stdin else iter(())
         if self.pool is None or (total < INLINE_BYTES and not with_stdin):
+            # init_worker turns the cyclic garbage collector off for parsing; a program that
+            # imported the ingest (a notebook, the tests) gets it back afterwards.
+            collecting = gc.isenabled()
             logfiles.init_worker(self.max_file_mb, in_pool=False, duckdb_memory=self.parser_memory)
-            for function, argument in itertools.chain(tasks, stdin_tasks):
-                yield function(argument)
+            try:
+                for function, argument in itertools.chain(tasks, stdin_tasks):
+                    yield function(argument)
+            finally:
+                if collecting:
+                    gc.enable()
             return
         pending = self.pending
         self.exhausted = False

@@ -411,6 +411,17 @@ def test_a_second_ingest_in_one_process_reads_its_own_limit(tmp_path, monkeypatc
     assert stored(tmp_path / "second.db", "select count(*) from events") == [(1,)]
 
 
+def test_an_ingest_in_ones_own_process_gives_the_garbage_collector_back(tmp_path, monkeypatch):
+    """The parsers turn Python's cyclic garbage collector off; parsing inside the importer's own
+    process (one worker, or a small input) left it off for the rest of that program."""
+    import gc
+    monkeypatch.setenv("CLOUDTRAIL_WORKERS", "1")
+    write_log_file(tmp_path / "logs", [event()])
+    assert gc.isenabled()
+    assert ingest(tmp_path / "case.db", tmp_path / "logs") == 0
+    assert gc.isenabled()
+
+
 # ---------------------------------------------------------------- 13. output files and links
 
 def test_planted_links_in_the_reports_folder_are_never_written_through(tmp_path):
